@@ -1,0 +1,320 @@
+"""``network.Coap``: Pycom's CoAP module, a module object (not a class) over the engine.
+
+The API is the documented one: firmware 1.20.1-1.20.2 (``socket()``, module-level ``send_request``)
+together with 1.20.3.b0-b2 (client sessions, ``read(timeout)``). Arguments are checked as
+MicroPython checks them, with the firmware's exception types and messages. A function the active
+firmware profile lacks raises ``AttributeError`` as on that board.
+
+One context per boot, as on the board: a second ``init()`` raises, and there is no ``deinit()``.
+:func:`hard_reset` is the simulator's reboot (not part of the API scripts see).
+"""
+
+from __future__ import annotations
+
+import atexit
+import ipaddress
+import math
+import os
+import sys
+import threading
+import time
+import types
+
+from ... import board
+from ... import profile as profiles
+from ...profile import HANDLER_REENTRY, INIT_PORT, MAX_AGE_8BIT, SEND_WITHOUT_PATH, FirmwareProfile
+from ..engine import Endpoint, Engine, in_response_handler
+from ..firmware.resources import REQUEST_DELETE, REQUEST_GET, REQUEST_POST, REQUEST_PUT
+from ..protocol.codec import Message
+from .mpargs import Param, check_count, parse, to_int, to_str
+from .objects import CoapClientSession, CoapResource, build_request
+
+PROTOCOL_UDP = 1
+ENV_TIMEOUT = "FIRMWARE_SIM_TIMEOUT"
+_THREAD_START_GRACE = 0.5  # seconds
+
+
+class Context:
+    """The module's state for one boot: the engine and the facade objects handed to the script."""
+
+    def __init__(self, engine: Engine, profile: FirmwareProfile) -> None:
+        self.engine = engine
+        self.profile = profile
+        self.resources: dict[object, CoapResource] = {}
+        self.sessions: list[CoapClientSession] = []
+
+    def entered(self, function: str) -> None:
+        """Called by functions that take modcoap's semaphore (deadlock from the handler on 1.20.2)."""
+        if in_response_handler():
+            self.profile.quirk(HANDLER_REENTRY, function=function)
+
+    def send(self, endpoint: Endpoint, request: Message, peer: tuple[str, int]) -> int:
+        with self.engine.lock:
+            request.mid = endpoint.layer.next_mid()
+            self.engine.send_request(endpoint, request, peer)
+        return request.mid
+
+    def facade(self, resource) -> CoapResource:
+        obj = self.resources.get(resource)
+        if obj is None:
+            obj = self.resources[resource] = CoapResource(resource, self)
+        return obj
+
+
+_context: Context | None = None
+_init_lock = threading.Lock()
+
+
+def _ctx() -> Context:
+    if _context is None:
+        raise RuntimeError("Coap module has not been initialized!")
+    return _context
+
+
+def _ipv4(text: str, error: Exception) -> str:
+    try:
+        return str(ipaddress.IPv4Address(text))
+    except ValueError:
+        raise error from None
+
+
+_INIT = (Param("address", None), Param("port", None, True), Param("service_discovery", False, True))
+_ADD = (
+    Param("uri"),
+    Param("media_type", -1, True),
+    Param("max_age", -1, True),
+    Param("value", 0, True),
+    Param("etag", False, True),
+)
+_SEND = (
+    Param("uri_host"),
+    Param("method"),
+    Param("uri_port", 5683, True),
+    Param("uri_path", None, True),
+    Param("content_format", -1, True),
+    Param("payload", None, True),
+    Param("token", None, True),
+    Param("include_options", True, True),
+)
+_SESSION = (Param("destination"), Param("port", 5683), Param("protocol", PROTOCOL_UDP))
+
+
+class CoapModule(types.ModuleType):
+    """The type of ``network.Coap``; its functions are this class's methods."""
+
+    def __getattribute__(self, name: str):
+        if name in profiles.active().hidden:
+            raise AttributeError(f"'module' object has no attribute '{name}'")
+        return super().__getattribute__(name)
+
+    def init(self, *args, **kwargs) -> None:
+        """``init(address=None, *, port=5683, service_discovery=False)``: start the context; with an
+        address, serve CoAP on ``address:port``."""
+        global _context
+        address, port, discovery = parse(args, kwargs, _INIT)
+        with _init_lock:
+            if _context is not None:
+                raise RuntimeError("Coap module already initialized!")
+            profile = profiles.active()
+            bind_port = 5683
+            if port is not None:
+                bind_port = to_int(port)
+                bound = (2 * bind_port + 1) & 0xFFFF
+                if profile.quirk(INIT_PORT, port=bind_port, bound=bound):
+                    bind_port = bound
+            engine = Engine(profile)
+            try:
+                if address is not None:
+                    text = _ipv4(to_str(address), ValueError("invalid arguments"))
+                    engine.start_server(board.route(text), bind_port, bool(discovery))
+            except BaseException:
+                engine.close()
+                raise
+            _context = Context(engine, profile)
+            atexit.register(_board_stays_on, engine)
+
+    def socket(self, *args, **kwargs):
+        """The server endpoint's UDP socket, the same object every call (firmware 1.20.1-1.20.2)."""
+        check_count(args, kwargs, 0, 0)
+        server = _ctx().engine.server
+        if server is None:
+            raise OSError("Coap.socket(): no server endpoint, Coap.init() was called without an address")
+        return server.sock
+
+    def add_resource(self, *args, **kwargs) -> CoapResource:
+        """``add_resource(uri, *, media_type=-1, max_age=-1, value=0, etag=False)``."""
+        uri, media_type, max_age, value, etag = parse(args, kwargs, _ADD)
+        context = _ctx()
+        context.entered("add_resource")
+        uri = to_str(uri)
+        media_type, max_age = to_int(media_type), to_int(max_age)
+        if max_age > 255 and context.profile.quirk(MAX_AGE_8BIT, max_age=max_age, cut=max_age & 0xFF):
+            max_age &= 0xFF
+        with context.engine.lock:
+            resource = context.engine.resources.add(uri, media_type, max_age, value, bool(etag))
+            if resource is None:
+                raise RuntimeError("Resource already exists or cannot be created!")
+            return context.facade(resource)
+
+    def remove_resource(self, *args, **kwargs) -> None:
+        check_count(args, kwargs, 1, 1)
+        context = _ctx()
+        context.entered("remove_resource")
+        with context.engine.lock:
+            resource = context.engine.resources.get(to_str(args[0]))
+            if resource is not None:
+                context.engine.resources.remove(resource.uri)
+                context.resources.pop(resource, None)
+
+    def get_resource(self, *args, **kwargs) -> CoapResource | None:
+        check_count(args, kwargs, 1, 1)
+        context = _ctx()
+        context.entered("get_resource")
+        with context.engine.lock:
+            resource = context.engine.resources.get(to_str(args[0]))
+            return None if resource is None else context.facade(resource)
+
+    def read(self, *args, **kwargs) -> None:
+        """``read(timeout=0)``: handle incoming packets; 0 blocks until one was handled, otherwise
+        return after at most ``timeout`` ms or once a packet was handled."""
+        check_count(args, kwargs, 0, 1)
+        timeout = to_int(args[0]) if args else 0
+        if timeout < 0:
+            raise ValueError("If specified, timeout must be bigger or equal to 0!")
+        _ctx().engine.read(timeout)
+
+    def register_response_handler(self, *args, **kwargs) -> None:
+        """The handler gets ``(code, id, type, token, payload)`` for each response with a payload."""
+        check_count(args, kwargs, 1, 1)
+        context = _ctx()
+        context.entered("register_response_handler")
+        context.engine.response_handler = args[0]
+
+    def send_request(self, *args, **kwargs) -> int:
+        """``send_request(uri_host, method, *, uri_port=5683, uri_path, content_format, payload, token,
+        include_options=True)`` from the server socket (firmware 1.20.1-1.20.2); returns the id."""
+        host, method, uri_port, uri_path, content_format, payload, token, include = parse(args, kwargs, _SEND)
+        context = _ctx()
+        context.entered("send_request")
+        host = to_str(host)
+        port = to_int(uri_port)
+        if uri_path is None:
+            context.profile.quirk(SEND_WITHOUT_PATH)
+        request = build_request(
+            context,
+            method,
+            uri_host=host.encode(),
+            uri_port=port,
+            uri_path=uri_path,
+            content_format=content_format,
+            payload=payload,
+            token=token,
+            include_options=include,
+        )
+        destination = board.route(_ipv4(host, ValueError("invalid arguments")))
+        endpoint = context.engine.client_endpoint(board.own_address())
+        return context.send(endpoint, request, (destination, port & 0xFFFF))
+
+    def new_client_session(self, *args, **kwargs) -> CoapClientSession:
+        """``new_client_session(destination, port=5683, protocol=UDP)``: a session with its own socket."""
+        destination, port, protocol = parse(args, kwargs, _SESSION)
+        context = _ctx()
+        context.entered("new_client_session")
+        host = to_str(destination)
+        port_number = to_int(port)
+        if to_int(protocol) != PROTOCOL_UDP:
+            raise ValueError('Invalid "protocol" parameter value!')
+        try:
+            address = ipaddress.IPv4Address(host)
+        except ValueError:
+            raise RuntimeError("Client Session has not been created!") from None
+        remote = (board.route(str(address)), port_number & 0xFFFF)
+        with context.engine.lock:
+            endpoint = context.engine.new_session((host, port_number), board.own_address(), remote)
+            session = CoapClientSession(endpoint, context, destination, port, host)
+            context.sessions.append(session)
+            return session
+
+    def remove_client_session(self, *args, **kwargs) -> None:
+        destination, port, _protocol = parse(args, kwargs, _SESSION)
+        context = _ctx()
+        context.entered("remove_client_session")
+        key = (to_str(destination), to_int(port))
+        with context.engine.lock:
+            for session in context.sessions:
+                if session._endpoint.key == key:
+                    context.sessions.remove(session)
+                    context.engine.remove_session(session._endpoint)
+                    return
+        raise RuntimeError("Client Session has not been removed")
+
+    def get_client_sessions(self, *args, **kwargs) -> list[CoapClientSession]:
+        check_count(args, kwargs, 0, 0)
+        context = _ctx()
+        with context.engine.lock:
+            return list(context.sessions)
+
+
+def _make_module() -> CoapModule:
+    module = CoapModule("coap")
+    constants = {
+        "REQUEST_GET": REQUEST_GET,
+        "REQUEST_PUT": REQUEST_PUT,
+        "REQUEST_POST": REQUEST_POST,
+        "REQUEST_DELETE": REQUEST_DELETE,
+        "MEDIATYPE_TEXT_PLAIN": 0,
+        "MEDIATYPE_APP_LINK_FORMAT": 40,
+        "MEDIATYPE_APP_XML": 41,
+        "MEDIATYPE_APP_OCTET_STREAM": 42,
+        "MEDIATYPE_APP_RDF_XML": 43,
+        "MEDIATYPE_APP_EXI": 47,
+        "MEDIATYPE_APP_JSON": 50,
+        "MEDIATYPE_APP_CBOR": 60,
+    }
+    for name, value in constants.items():
+        setattr(module, name, value)
+    return module
+
+
+Coap = _make_module()
+
+
+def hard_reset() -> None:
+    """The simulator's reboot: close every socket and forget the context, so ``init()`` works again."""
+    global _context
+    with _init_lock:
+        if _context is not None:
+            _context.engine.close()
+            atexit.unregister(_board_stays_on)
+        _context = None
+        profiles.active().reset_warnings()
+
+
+def _other_threads() -> bool:
+    main = threading.main_thread().ident
+    return any(ident != main for ident in sys._current_frames())
+
+
+def _board_stays_on(engine: Engine) -> None:
+    """At interpreter exit: while the script's other threads run (a ``Coap.read()`` loop, say), keep
+    the process up, as a board keeps running its threads after ``main.py`` returns. Ctrl-C, the
+    threads ending, or ``FIRMWARE_SIM_TIMEOUT`` seconds end it."""
+    if engine.closed:
+        return
+    started = time.monotonic() + _THREAD_START_GRACE  # a thread just started may not show up yet
+    while not _other_threads():
+        if time.monotonic() > started:
+            return
+        time.sleep(0.01)
+    limit = float(os.environ.get(ENV_TIMEOUT) or math.inf)
+    print(
+        "firmware-sim: the script has finished; its threads keep running as on the board (Ctrl-C stops)",
+        file=sys.stderr,
+        flush=True,
+    )
+    end = time.monotonic() + limit
+    try:
+        while not engine.closed and _other_threads() and time.monotonic() < end:
+            time.sleep(min(0.1, max(end - time.monotonic(), 0.0)))
+    except KeyboardInterrupt:
+        pass

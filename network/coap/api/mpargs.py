@@ -1,0 +1,81 @@
+"""MicroPython's argument checking, with its exception types and messages.
+
+``parse`` is ``mp_arg_parse_all`` (py/argcheck.c): keyword-only parameters, "extra positional
+arguments given", "extra keyword arguments given", "'<name>' argument required". ``check_count`` is
+the fixed-arity check of ``MP_DEFINE_CONST_FUN_OBJ_N`` / ``VAR_BETWEEN`` functions. The converters
+raise what ``mp_obj_get_int`` / ``mp_obj_str_get_str`` raise.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+_REQUIRED = object()
+
+
+class Param(NamedTuple):
+    name: str
+    default: Any = _REQUIRED
+    keyword_only: bool = False
+
+
+def parse(args: tuple, kwargs: dict[str, Any], params: tuple[Param, ...]) -> list[Any]:
+    n_positional = sum(1 for p in params if not p.keyword_only)
+    if len(args) > n_positional:
+        raise TypeError("extra positional arguments given")
+    values: list[Any] = []
+    used = 0
+    for i, param in enumerate(params):
+        if i < len(args):
+            values.append(args[i])
+        elif param.name in kwargs:
+            values.append(kwargs[param.name])
+            used += 1
+        elif param.default is _REQUIRED:
+            raise TypeError(f"'{param.name}' argument required")
+        else:
+            values.append(param.default)
+    if used < len(kwargs):
+        raise TypeError("extra keyword arguments given")
+    return values
+
+
+def check_count(args: tuple, kwargs: dict[str, Any], n_min: int, n_max: int) -> None:
+    """Arity of a C function taking positional arguments only (``self`` counts for methods)."""
+    if kwargs:
+        raise TypeError("function doesn't take keyword arguments")
+    n = len(args)
+    if n_min == n_max and n != n_min:
+        raise TypeError(f"function takes {n_min} positional arguments but {n} were given")
+    if n < n_min:
+        raise TypeError(f"function missing {n_min - n} required positional arguments")
+    if n > n_max:
+        raise TypeError(f"function expected at most {n_max} arguments, got {n}")
+
+
+def _type_name(obj: object) -> str:
+    return type(obj).__name__
+
+
+def to_int(obj: object) -> int:
+    if isinstance(obj, int):  # bool too: True is 1
+        return int(obj)
+    raise TypeError(f"can't convert {_type_name(obj)} to int")
+
+
+def to_str(obj: object) -> str:
+    """str or bytes, as ``mp_obj_str_get_str`` accepts both."""
+    if isinstance(obj, str):
+        return obj
+    if isinstance(obj, bytes):
+        return obj.decode("utf-8", "surrogateescape")
+    raise TypeError(f"can't convert '{_type_name(obj)}' object to str implicitly")
+
+
+def to_bytes(obj: object) -> bytes:
+    """str (as UTF-8) or bytes, as ``mp_obj_str_get_data`` accepts both."""
+    if isinstance(obj, str):
+        return obj.encode("utf-8")
+    if isinstance(obj, bytes):
+        return obj
+    raise TypeError(f"can't convert '{_type_name(obj)}' object to str implicitly")

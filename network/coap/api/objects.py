@@ -1,0 +1,157 @@
+"""The two object types of modcoap: ``CoapResource`` and ``CoapClientSession``.
+
+Neither can be instantiated by a script: ``Coap.add_resource`` / ``get_resource`` and
+``Coap.new_client_session`` hand them out. Method arities and errors are the firmware's.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ...profile import CALLBACK_DISABLE, URI_HOST_BINARY
+from ..firmware.requests import build_options, check_content_format, check_method, path_segments
+from ..protocol.codec import Message
+from .mpargs import Param, check_count, parse, to_bytes, to_int, to_str
+
+if TYPE_CHECKING:
+    from ..engine import Endpoint
+    from ..firmware.resources import Resource
+    from .module import Context
+
+
+def _removed(what: str) -> RuntimeError:
+    return RuntimeError(f"{what} has been removed!")
+
+
+class CoapResource:
+    """A server resource (firmware 1.20.1 and later: ``add_attribute``, ``value``, ``callback``)."""
+
+    __slots__ = ("_resource", "_context")
+
+    def __init__(self, resource: Resource, context: Context) -> None:
+        self._resource = resource
+        self._context = context
+
+    def __repr__(self) -> str:
+        return "<CoapResource>"
+
+    def _alive(self) -> Resource:
+        if not self._resource.alive:
+            raise _removed("Resource")
+        return self._resource
+
+    def add_attribute(self, *args, **kwargs) -> None:
+        """Add a link-format attribute; ``/.well-known/core`` prints them newest first."""
+        check_count((self, *args), kwargs, 3, 3)
+        name, value = to_str(args[0]), to_str(args[1])
+        with self._context.engine.lock:
+            self._alive().attributes.append((name, value))
+
+    def value(self, *args, **kwargs) -> bytes | None:
+        """``value()`` returns the stored bytes; ``value(new)`` stores ``new`` and bumps the ETag."""
+        check_count((self, *args), kwargs, 1, 2)
+        context = self._context
+        context.entered("value")
+        with context.engine.lock:
+            resource = self._alive()
+            if not args:
+                return resource.value
+            resource.set_value(args[0])
+        return None
+
+    def callback(self, *args, **kwargs) -> None:
+        """Enable (``True``) or disable (``False``) the built-in handler of each REQUEST_* bit."""
+        check_count((self, *args), kwargs, 3, 3)
+        operation, enable = to_int(args[0]), to_int(args[1])
+        with self._context.engine.lock:
+            resource = self._alive()
+            if enable or self._context.profile.quirk(CALLBACK_DISABLE, operation=operation):
+                resource.methods |= operation & 0xF
+            else:
+                resource.methods &= ~operation & 0xF
+
+
+_SEND_PARAMS = (
+    Param("method"),
+    Param("uri_path", None, True),
+    Param("content_format", -1, True),
+    Param("payload", None, True),
+    Param("token", None, True),
+    Param("include_options", True, True),
+)
+
+
+class CoapClientSession:
+    """A client session (firmware 1.20.3.b0 and later): its own UDP socket to one server."""
+
+    __slots__ = ("_endpoint", "_context", "_address", "_port", "_host")
+
+    def __init__(
+        self, endpoint: Endpoint, context: Context, address: object, port: object, host: str
+    ) -> None:
+        self._endpoint = endpoint
+        self._context = context
+        self._address = address  # the objects the script passed in, as get_details() returns them
+        self._port = port
+        self._host = host
+
+    def __repr__(self) -> str:
+        return "<CoapClientSession>"
+
+    def get_details(self, *args, **kwargs) -> list:
+        check_count((self, *args), kwargs, 1, 1)
+        return [self._address, self._port]
+
+    def send_request(self, *args, **kwargs) -> int:
+        """Send a CON request to the session's server; returns its message id."""
+        method, uri_path, content_format, payload, token, include_options = parse(args, kwargs, _SEND_PARAMS)
+        context = self._context
+        context.entered("send_request")
+        request = build_request(
+            context,
+            method,
+            uri_host=None,
+            uri_port=None,
+            uri_path=uri_path,
+            content_format=content_format,
+            payload=payload,
+            token=token,
+            include_options=include_options,
+        )
+        if self._endpoint.closed:
+            raise _removed("Client Session")
+        if include_options:
+            host = self._host.encode()
+            if context.profile.quirk(URI_HOST_BINARY):
+                host = bytes(int(part) for part in self._host.split("."))
+            request.options[:0] = build_options(
+                uri_host=host, uri_port=to_int(self._port), segments=[], content_format=-1
+            )
+        return context.send(self._endpoint, request, self._endpoint.peer)
+
+
+def build_request(
+    context: Context,
+    method: object,
+    *,
+    uri_host: bytes | None,
+    uri_port: int | None,
+    uri_path: object,
+    content_format: object,
+    payload: object,
+    token: object,
+    include_options: object,
+) -> Message:
+    """Check ``send_request``'s arguments in the firmware's order and build the CON request."""
+    code = check_method(to_int(method))
+    fmt = check_content_format(to_int(content_format))
+    path = None if uri_path is None else to_str(uri_path)
+    body = b"" if payload is None else to_bytes(payload)
+    tok = b"" if token is None else to_bytes(token)
+    if len(tok) > 8:
+        raise OSError("Cannot create request")
+    options: list[tuple[int, bytes]] = []
+    if include_options:
+        segments = [] if path is None else path_segments(path, context.profile)
+        options = build_options(uri_host=uri_host, uri_port=uri_port, segments=segments, content_format=fmt)
+    return Message(0, code, 0, tok, options, body)

@@ -1,0 +1,220 @@
+"""modcoap's CoAP server, without I/O: the resource table and the built-in GET/PUT/POST/DELETE handlers.
+
+Behaviour follows firmware 1.20.1-1.20.2 (libcoap 4.1) as read in shared/spec/firmware-coap.md §7:
+resources are matched by their path segments (``"sensor"``, ``"/sensor"`` and ``"sensor/"`` are one
+resource), a new resource answers 4.05 until ``callback(op, True)``, ETag is a 16-bit counter that
+starts at 1 and wraps 65535 -> 1, error responses carry the reason phrase and no options, and
+``/.well-known/core`` lists resources newest first with attributes in reverse order of addition.
+
+:meth:`ResourceTable.handle` turns one request into ``(code, options, payload)`` or None (no answer).
+"""
+
+from __future__ import annotations
+
+from ...profile import (
+    ACCEPT_HANG,
+    LARGE_VALUE,
+    UNSET_CONTENT_FORMAT,
+    UNSET_MAX_AGE,
+    URI_LEADING_SLASH,
+    FirmwareProfile,
+)
+from ..protocol.codec import Message, decode_uint, encode_uint
+from ..protocol.linkformat import Link, matches, render
+from ..protocol.numbers import KNOWN_OPTIONS, PHRASES, Code, Option
+from .values import encode_value
+
+REQUEST_GET, REQUEST_PUT, REQUEST_POST, REQUEST_DELETE = 1, 2, 4, 8
+# CoAP method code -> modcoap's REQUEST_* bit
+_METHOD_BITS = {1: REQUEST_GET, 2: REQUEST_POST, 3: REQUEST_PUT, 4: REQUEST_DELETE}
+_WELL_KNOWN = (".well-known", "core")
+_LARGE_VALUE = 1024  # bytes; larger values do not fit the firmware's PDU (1152 to 1400 bytes)
+
+Response = tuple[int, list[tuple[int, bytes]], bytes]
+
+_OPT_IF_MATCH = int(Option.IF_MATCH)
+_OPT_ETAG = int(Option.ETAG)
+_OPT_URI_PATH = int(Option.URI_PATH)
+_OPT_CONTENT_FORMAT = int(Option.CONTENT_FORMAT)
+_OPT_MAX_AGE = int(Option.MAX_AGE)
+_OPT_URI_QUERY = int(Option.URI_QUERY)
+_OPT_ACCEPT = int(Option.ACCEPT)
+_PROXY_OPTIONS = frozenset({int(Option.PROXY_URI), int(Option.PROXY_SCHEME)})
+
+
+def path_key(path: str | tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """libcoap 4.1's view of a path: segments split on '/', stopping at '?' or '#', empty, '.' and
+    '..' segments skipped."""
+    if isinstance(path, str):
+        for stop in "?#":
+            path = path.split(stop, 1)[0]
+        path = path.split("/")
+    return tuple(seg for seg in path if seg not in ("", ".", ".."))
+
+
+def _error(code: int) -> Response:
+    return code, [], PHRASES[code].encode()
+
+
+class Resource:
+    """One resource's state. The facade's ``CoapResource`` wraps it."""
+
+    __slots__ = (
+        "uri",
+        "key",
+        "media_type",
+        "max_age",
+        "value",
+        "etag_enabled",
+        "etag",
+        "methods",
+        "attributes",
+        "alive",
+    )
+
+    def __init__(self, uri: str, media_type: int, max_age: int, value: bytes, etag: bool) -> None:
+        self.uri = uri
+        self.key = path_key(uri)
+        self.media_type = media_type
+        self.max_age = max_age
+        self.value = value
+        self.etag_enabled = etag
+        self.etag = 1 if etag else 0
+        self.methods = 0  # REQUEST_* bits with a handler; none until callback(op, True)
+        self.attributes: list[tuple[str, str | None]] = []
+        self.alive = True
+
+    def set_value(self, value: object) -> None:
+        """Store a new value; the ETag counter goes up on every change, even to the same bytes."""
+        self.value = encode_value(value)
+        if self.etag_enabled:
+            self.etag = self.etag + 1 if self.etag < 0xFFFF else 1
+
+    def link(self) -> Link:
+        return Link("/" + self.uri, self.attributes[::-1])
+
+
+class ResourceTable:
+    """The server's resources, newest first, and the request handlers of modcoap."""
+
+    def __init__(self, profile: FirmwareProfile) -> None:
+        self.profile = profile
+        self._by_key: dict[tuple[str, ...], Resource] = {}
+        self._newest_first: list[Resource] = []
+
+    # -- the script's side -------------------------------------------------------------------------
+
+    def add(self, uri: str, media_type: int, max_age: int, value: object, etag: bool) -> Resource | None:
+        """A new resource, or None when one with the same path exists."""
+        key = path_key(uri)
+        if key in self._by_key:
+            return None
+        resource = Resource(uri, media_type, max_age, encode_value(value), etag)
+        if "/".join(key) != uri and uri:
+            self.profile.quirk(URI_LEADING_SLASH, uri=uri, fixed="/".join(key))
+        self._by_key[key] = resource
+        self._newest_first.insert(0, resource)
+        return resource
+
+    def get(self, uri: str) -> Resource | None:
+        return self._by_key.get(path_key(uri))
+
+    def remove(self, uri: str) -> None:
+        resource = self._by_key.pop(path_key(uri), None)
+        if resource is not None:
+            resource.alive = False
+            self._newest_first.remove(resource)
+
+    def __len__(self) -> int:
+        return len(self._by_key)
+
+    # -- the network's side ------------------------------------------------------------------------
+
+    def handle(self, msg: Message, multicast: bool = False) -> Response | None:
+        """The response to request ``msg``; None means no response at all."""
+        reply = self._dispatch(msg)
+        if reply is not None and multicast and reply[0] >= 128:
+            return None  # RFC 7252 §8.1: no error responses to multicast requests
+        return reply
+
+    def _dispatch(self, msg: Message) -> Response | None:
+        bit = _METHOD_BITS.get(msg.code)
+        path: list[str] = []
+        queries: list[str] = []
+        for number, value in msg.options:
+            if number == _OPT_URI_PATH:
+                path.append(value.decode("utf-8", "replace"))
+            elif number == _OPT_URI_QUERY:
+                queries.append(value.decode("utf-8", "replace"))
+            elif number not in KNOWN_OPTIONS and number & 1:
+                # RFC 7252 §5.4.1: an unrecognised critical option; a NON is dropped (libcoap 4.1)
+                return _error(Code.BAD_OPTION) if msg.mtype == 0 else None
+            elif number in _PROXY_OPTIONS:
+                return _error(Code.PROXYING_NOT_SUPPORTED)
+        if bit is None:
+            return _error(Code.METHOD_NOT_ALLOWED)
+        key = path_key(path)
+        resource = self._by_key.get(key)
+        if resource is None or (key == _WELL_KNOWN and not resource.methods & REQUEST_GET):
+            if key == _WELL_KNOWN:
+                return self._well_known(queries) if bit == REQUEST_GET else _error(Code.METHOD_NOT_ALLOWED)
+            return _error(Code.NOT_FOUND)
+        if not resource.methods & bit:
+            return _error(Code.METHOD_NOT_ALLOWED)
+        if bit == REQUEST_GET:
+            return self._get(resource, msg)
+        if bit == REQUEST_DELETE:
+            self.remove(resource.uri)
+            return Code.DELETED, [], b""
+        return self._put_or_post(resource, msg, bit == REQUEST_PUT)
+
+    def _well_known(self, queries: list[str]) -> Response:
+        links = [r.link() for r in self._newest_first]
+        if queries:
+            links = [link for link in links if matches(link, queries)]
+        if not links:
+            return Code.BAD_REQUEST, [], b""  # libcoap 4.1: nothing to list is 4.00, no payload
+        return Code.CONTENT, [(_OPT_CONTENT_FORMAT, encode_uint(40))], render(links).encode()
+
+    def _get(self, resource: Resource, msg: Message) -> Response:
+        profile = self.profile
+        media_type = resource.media_type
+        if media_type == -1 and profile.quirk(UNSET_CONTENT_FORMAT, uri=resource.uri):
+            media_type = 255
+        if media_type != -1:
+            accept = msg.option(_OPT_ACCEPT)
+            if accept is not None and decode_uint(accept) != media_type:
+                profile.quirk(ACCEPT_HANG)
+                return _error(Code.NOT_ACCEPTABLE)
+        code = Code.CONTENT
+        options: list[tuple[int, bytes]] = []
+        if resource.etag_enabled:
+            etag = msg.option(_OPT_ETAG)
+            if etag is not None and decode_uint(etag) == resource.etag:
+                code = Code.VALID
+            options.append((_OPT_ETAG, encode_uint(resource.etag)))
+        if media_type != -1:
+            options.append((_OPT_CONTENT_FORMAT, encode_uint(media_type)))
+        max_age = resource.max_age
+        if max_age == -1 and profile.quirk(UNSET_MAX_AGE, uri=resource.uri):
+            max_age = 255
+        if max_age != -1:
+            options.append((_OPT_MAX_AGE, encode_uint(max_age)))
+        if code == Code.VALID:
+            return code, options, b""
+        if len(resource.value) > _LARGE_VALUE:
+            profile.quirk(LARGE_VALUE, size=len(resource.value))
+        return code, options, resource.value
+
+    def _put_or_post(self, resource: Resource, msg: Message, put: bool) -> Response:
+        if put:
+            if_match = msg.option(_OPT_IF_MATCH)
+            if if_match and not (resource.etag_enabled and decode_uint(if_match) == resource.etag):
+                return _error(Code.PRECONDITION_FAILED)
+        content_format = msg.option(_OPT_CONTENT_FORMAT)
+        resource.media_type = -1 if content_format is None else decode_uint(content_format)
+        if not msg.payload:
+            return _error(Code.INTERNAL_SERVER_ERROR)
+        resource.set_value(msg.payload)
+        options = [(_OPT_ETAG, encode_uint(resource.etag))] if resource.etag_enabled else []
+        return Code.CHANGED, options, b""

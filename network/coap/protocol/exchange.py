@@ -1,0 +1,267 @@
+"""RFC 7252 message layer for one local endpoint, without I/O.
+
+Feed it datagrams with :meth:`MessageLayer.receive` and a clock value; it answers what the RFC's
+message layer answers by itself (RST to pings and to malformed CONs, the cached reply to a duplicate,
+ACKs for CON responses) and hands new requests and matched responses to the caller. Datagrams to send
+accumulate in :attr:`MessageLayer.outgoing` as ``(bytes, peer)``. Nothing here raises for anything a
+peer sends.
+
+Server side: de-duplication by (peer, message id) over EXCHANGE_LIFETIME (CON) / NON_LIFETIME (NON),
+bounded in size. Client side: CON retransmission with exponential back-off (ACK_TIMEOUT 2 s,
+ACK_RANDOM_FACTOR 1.5, MAX_RETRANSMIT 4), piggy-backed and separate responses matched by message id
+and token.
+"""
+
+from __future__ import annotations
+
+import heapq
+import random
+from dataclasses import dataclass
+from typing import Any
+
+from .codec import IgnoredVersion, Message, ParseError, decode, encode
+from .numbers import (
+    ACK_RANDOM_FACTOR,
+    ACK_TIMEOUT,
+    EXCHANGE_LIFETIME,
+    MAX_RETRANSMIT,
+    NON_LIFETIME,
+)
+
+Peer = Any  # a socket address tuple
+CON, NON, ACK, RST = 0, 1, 2, 3
+
+
+@dataclass(slots=True)
+class RequestReceived:
+    """A new (not duplicate) request. Answer it with :meth:`MessageLayer.respond`."""
+
+    message: Message
+    peer: Peer
+
+
+@dataclass(slots=True)
+class ResponseReceived:
+    """A response that matches a request this endpoint sent (piggy-backed or separate)."""
+
+    message: Message
+    peer: Peer
+
+
+@dataclass(slots=True)
+class _Pending:
+    data: bytes
+    peer: Peer
+    token: bytes
+    timeout: float
+    deadline: float
+    retransmissions: int = 0
+
+
+def _rst(mid: int) -> bytes:
+    return bytes((0x70, 0, mid >> 8, mid & 0xFF))
+
+
+def _empty_ack(mid: int) -> bytes:
+    return bytes((0x60, 0, mid >> 8, mid & 0xFF))
+
+
+class MessageLayer:
+    """Message-layer state of one socket: de-duplication, retransmission and response matching."""
+
+    def __init__(self, rng: random.Random | None = None, *, dedup_capacity: int = 200_000) -> None:
+        self._rng = rng or random.Random()
+        self._mid = self._rng.randrange(0x10000)
+        self.outgoing: list[tuple[bytes, Peer]] = []
+        # (peer, mid) -> [expiry, cached reply bytes or None]; insertion order ~ age.
+        self._seen: dict[tuple[Peer, int], list] = {}
+        self._dedup_capacity = dedup_capacity
+        self._pending: dict[tuple[Peer, int], _Pending] = {}
+        self._timers: list[tuple[float, int, tuple[Peer, int]]] = []
+        # (peer, token) -> expiry: requests ACKed empty, waiting for their separate response.
+        self._awaiting: dict[tuple[Peer, bytes], float] = {}
+        self.retransmissions = 0
+        self.gave_up = 0
+
+    # -- sending ---------------------------------------------------------------------------------
+
+    def next_mid(self) -> int:
+        """A fresh message id: random start, then +1 per message (mod 2**16)."""
+        self._mid = (self._mid + 1) & 0xFFFF
+        return self._mid
+
+    def send(self, msg: Message, peer: Peer, now: float) -> bytes:
+        """Queue ``msg``; a CON is retransmitted by :meth:`poll` until ACKed, RST or given up."""
+        data = encode(msg)
+        self.outgoing.append((data, peer))
+        if msg.mtype == CON:
+            timeout = self._rng.uniform(ACK_TIMEOUT, ACK_TIMEOUT * ACK_RANDOM_FACTOR)
+            key = (peer, msg.mid)
+            self._pending[key] = _Pending(data, peer, msg.token, timeout, now + timeout)
+            heapq.heappush(self._timers, (now + timeout, msg.mid, key))
+        return data
+
+    def respond(
+        self,
+        request: RequestReceived,
+        code: int | None,
+        options: list[tuple[int, bytes]] | None = None,
+        payload: bytes = b"",
+    ) -> None:
+        """Answer ``request``: piggy-backed ACK for CON, NON for NON (same message id, as libcoap).
+
+        ``code=None`` sends nothing (allowed for NON requests and multicast). The reply is cached, so a
+        duplicate of the request gets the same bytes again.
+        """
+        req = request.message
+        key = (request.peer, req.mid)
+        if code is None:
+            if req.mtype == CON:  # a CON must be acknowledged all the same
+                data = _empty_ack(req.mid)
+                self.outgoing.append((data, request.peer))
+                self._remember(key, data)
+            return
+        mtype = ACK if req.mtype == CON else NON
+        data = encode(Message(mtype, code, req.mid, req.token, options or [], payload))
+        self.outgoing.append((data, request.peer))
+        self._remember(key, data)
+
+    # -- receiving -------------------------------------------------------------------------------
+
+    def receive(self, data: bytes, peer: Peer, now: float) -> RequestReceived | ResponseReceived | None:
+        """Process one datagram; return the event for the application, if any."""
+        try:
+            msg = decode(data)
+        except IgnoredVersion:
+            return None
+        except ParseError as err:
+            if err.mtype == CON and err.mid is not None:
+                self.outgoing.append((_rst(err.mid), peer))  # §4.2: reject a malformed CON
+            return None
+        mtype = msg.mtype
+        code = msg.code
+        if mtype in (ACK, RST):
+            return self._on_ack_or_rst(msg, peer, now)
+        if code == 0:
+            if mtype == CON:  # ping (§4.3): RST
+                self.outgoing.append((_rst(msg.mid), peer))
+            return None  # an empty NON is a format error: ignored
+        klass = code >> 5
+        if klass == 0:
+            return self._on_request(msg, peer, now)
+        if 2 <= klass <= 5:
+            return self._on_response(msg, peer, now)
+        # reserved classes 1, 6, 7: message format error
+        if mtype == CON:
+            self.outgoing.append((_rst(msg.mid), peer))
+        return None
+
+    def _on_request(self, msg: Message, peer: Peer, now: float) -> RequestReceived | None:
+        key = (peer, msg.mid)
+        entry = self._seen.get(key)
+        if entry is not None and entry[0] > now:
+            if msg.mtype == CON and entry[1] is not None:
+                self.outgoing.append((entry[1], peer))
+            return None
+        self._seen.pop(key, None)
+        lifetime = EXCHANGE_LIFETIME if msg.mtype == CON else NON_LIFETIME
+        self._seen[key] = [now + lifetime, None]
+        if len(self._seen) > self._dedup_capacity:
+            self._evict(now)
+        return RequestReceived(msg, peer)
+
+    def _on_ack_or_rst(self, msg: Message, peer: Peer, now: float) -> ResponseReceived | None:
+        pending = self._pending.pop((peer, msg.mid), None)
+        if pending is None:
+            return None  # duplicate or stray ACK/RST
+        if msg.mtype == RST or msg.code == 0:
+            if msg.mtype == ACK:  # empty ACK: a separate response will follow
+                self._awaiting[(peer, pending.token)] = now + EXCHANGE_LIFETIME
+            return None
+        if msg.code >> 5 in (2, 3, 4, 5):
+            return ResponseReceived(msg, peer)
+        return None
+
+    def _on_response(self, msg: Message, peer: Peer, now: float) -> ResponseReceived | None:
+        key = (peer, msg.mid)
+        entry = self._seen.get(key)
+        if entry is not None and entry[0] > now:
+            if msg.mtype == CON and entry[1] is not None:
+                self.outgoing.append((entry[1], peer))
+            return None
+        matched = self._match_token(peer, msg.token, now)
+        lifetime = EXCHANGE_LIFETIME if msg.mtype == CON else NON_LIFETIME
+        reply = None
+        if msg.mtype == CON:
+            reply = _empty_ack(msg.mid) if matched else _rst(msg.mid)
+            self.outgoing.append((reply, peer))
+        self._seen.pop(key, None)
+        self._seen[key] = [now + lifetime, reply]
+        return ResponseReceived(msg, peer) if matched else None
+
+    def _match_token(self, peer: Peer, token: bytes, now: float) -> bool:
+        expiry = self._awaiting.pop((peer, token), None)
+        if expiry is not None and expiry > now:
+            return True
+        # A separate response may overtake the ACK it implies (§5.2.2): it matches a pending CON too.
+        for key, pending in self._pending.items():
+            if pending.peer == peer and pending.token == token:
+                del self._pending[key]
+                return True
+        return False
+
+    # -- timers ----------------------------------------------------------------------------------
+
+    def next_deadline(self) -> float | None:
+        return self._timers[0][0] if self._timers else None
+
+    def poll(self, now: float) -> int:
+        """Queue every retransmission that is due; give up after MAX_RETRANSMIT. Returns how many."""
+        sent = 0
+        timers = self._timers
+        while timers and timers[0][0] <= now:
+            _, _, key = heapq.heappop(timers)
+            pending = self._pending.get(key)
+            if pending is None or pending.deadline > now:
+                continue
+            if pending.retransmissions >= MAX_RETRANSMIT:
+                del self._pending[key]
+                self.gave_up += 1
+                continue
+            pending.retransmissions += 1
+            pending.timeout *= 2
+            pending.deadline = now + pending.timeout
+            self.outgoing.append((pending.data, pending.peer))
+            heapq.heappush(timers, (pending.deadline, key[1], key))
+            sent += 1
+        self.retransmissions += sent
+        if self._seen:
+            self._evict(now)
+        return sent
+
+    def pending_count(self) -> int:
+        return len(self._pending)
+
+    # -- de-duplication cache --------------------------------------------------------------------
+
+    def _remember(self, key: tuple[Peer, int], data: bytes) -> None:
+        entry = self._seen.get(key)
+        if entry is not None:
+            entry[1] = data
+
+    def _evict(self, now: float) -> None:
+        """Drop expired entries from the old end; past capacity, drop the oldest anyway."""
+        seen = self._seen
+        over = len(seen) - self._dedup_capacity
+        dead = []
+        for key, entry in seen.items():
+            if over > 0:
+                over -= 1
+            elif entry[0] > now:
+                break
+            dead.append(key)
+        for key in dead:
+            del seen[key]
+        if self._awaiting:
+            for key in [k for k, exp in self._awaiting.items() if exp <= now]:
+                del self._awaiting[key]

@@ -1,0 +1,152 @@
+"""Firmware profiles: which Pycom firmware behaviour the emulator reproduces.
+
+Where the firmware has an outright bug, the default profile (``docs``) does what the documentation
+says and, the first time a script reaches such a place, prints one warning line to stderr naming the
+firmware versions that behave differently. A strict profile lists the quirks it reproduces instead.
+The engine and the ``network.Coap`` facade ask the active profile with :meth:`FirmwareProfile.quirk`.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Quirk:
+    """A place where some firmware versions differ from the documentation."""
+
+    key: str
+    versions: str
+    text: str  # format string; ``{versions}`` and the call's own fields are filled in
+
+    def describe(self, **fields: object) -> str:
+        return self.text.format(versions=self.versions, **fields)
+
+
+A_AND_B = "1.20.1 to 1.20.3.b2"
+A_ONLY = "1.20.1 to 1.20.2.r6"
+
+INIT_PORT = Quirk("init-port", A_AND_B, "Coap.init(port={port}) binds port {bound} on firmware {versions}")
+UNSET_CONTENT_FORMAT = Quirk(
+    "unset-content-format",
+    A_AND_B,
+    "resource '{uri}' has no media_type: firmware {versions} send Content-Format 255 in its responses "
+    "and answer 4.06 to any Accept",
+)
+UNSET_MAX_AGE = Quirk(
+    "unset-max-age", A_AND_B, "resource '{uri}' has no max_age: firmware {versions} send Max-Age 255"
+)
+MAX_AGE_8BIT = Quirk(
+    "max-age-8bit", A_AND_B, "Coap.add_resource(max_age={max_age}) sends Max-Age {cut} on firmware {versions}"
+)
+CALLBACK_DISABLE = Quirk(
+    "callback-disable",
+    "1.20.1 to 1.20.2.r4 and 1.20.3.b0 to 1.20.3.b2",
+    "resource.callback({operation}, False) enables those methods instead on firmware {versions}",
+)
+ACCEPT_HANG = Quirk(
+    "accept-hang",
+    "1.20.3.b0 to 1.20.3.b2",
+    "answering 4.06 to a GET with a mismatching Accept hangs every later Coap call on firmware {versions}",
+)
+SEND_WITHOUT_PATH = Quirk(
+    "send-without-path",
+    A_ONLY,
+    "Coap.send_request() without uri_path dereferences NULL and crashes firmware {versions}",
+)
+HANDLER_REENTRY = Quirk(
+    "handler-reentry",
+    A_ONLY,
+    "calling Coap.{function}() from the response handler deadlocks firmware {versions}",
+)
+NO_RETRANSMIT = Quirk(
+    "no-retransmit", A_ONLY, "firmware {versions} never retransmit a CON request; this one was sent again"
+)
+URI_LEADING_SLASH = Quirk(
+    "uri-leading-slash",
+    "1.20.3.b0 and later",
+    "resource '{uri}' is never reached by a request on firmware {versions} (exact URI match): use '{fixed}'",
+)
+PATH_LEADING_SLASH = Quirk(
+    "path-leading-slash",
+    "1.20.1 to 1.20.3.b4",
+    "send_request(uri_path='{path}') sends an empty first Uri-Path option on firmware {versions}",
+)
+URI_HOST_BINARY = Quirk(
+    "uri-host-binary",
+    "1.20.3.b0 and later",
+    "client sessions on firmware {versions} send Uri-Host as the 4 raw bytes of the address, not as text",
+)
+LARGE_VALUE = Quirk(
+    "large-value",
+    "1.20.1 to 1.20.3.b4",
+    "a {size}-byte value does not fit one PDU on firmware {versions}, which answer 2.05 without payload",
+)
+
+ALL_QUIRKS: tuple[Quirk, ...] = (
+    INIT_PORT,
+    UNSET_CONTENT_FORMAT,
+    UNSET_MAX_AGE,
+    MAX_AGE_8BIT,
+    CALLBACK_DISABLE,
+    ACCEPT_HANG,
+    SEND_WITHOUT_PATH,
+    HANDLER_REENTRY,
+    NO_RETRANSMIT,
+    URI_LEADING_SLASH,
+    PATH_LEADING_SLASH,
+    URI_HOST_BINARY,
+    LARGE_VALUE,
+)
+
+
+@dataclass
+class FirmwareProfile:
+    """What one firmware version does.
+
+    ``reproduces``: quirk keys done as that firmware does them. ``hidden``: module functions the
+    version lacks (an ``AttributeError`` as on the board). ``warn``: print a warning line the first
+    time a script reaches a quirk this profile does not reproduce.
+    """
+
+    name: str
+    reproduces: frozenset[str] = frozenset()
+    hidden: frozenset[str] = frozenset()
+    warn: bool = True
+    _warned: set[str] = field(default_factory=set, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def quirk(self, quirk: Quirk, **fields: object) -> bool:
+        """True if this profile reproduces ``quirk``; otherwise warn once (docs profile) and say False."""
+        if quirk.key in self.reproduces:
+            return True
+        if self.warn and quirk.key not in self._warned:
+            with self._lock:
+                first = quirk.key not in self._warned
+                self._warned.add(quirk.key)
+            if first:
+                print(f"firmware-sim: warning: {quirk.describe(**fields)}", file=sys.stderr, flush=True)
+        return False
+
+    def reset_warnings(self) -> None:
+        with self._lock:
+            self._warned.clear()
+
+
+def docs_profile() -> FirmwareProfile:
+    """The default: the documented API (union of 1.20.1-1.20.2 and 1.20.3.b0-b2), bugs warned about."""
+    return FirmwareProfile(name="docs")
+
+
+_active = docs_profile()
+
+
+def active() -> FirmwareProfile:
+    return _active
+
+
+def activate(profile: FirmwareProfile) -> None:
+    global _active
+    _active = profile
