@@ -173,8 +173,13 @@ class Engine:
             return self.client
 
     def close(self) -> None:
+        """Close every socket; a ``read()`` blocked in another thread wakes up and returns."""
         with self.lock:
+            if self.closed:
+                return
             self.closed = True
+            with contextlib.suppress(OSError):
+                self._wake_w.send(b"\0")
             for ep in self._endpoints():
                 self._close_endpoint(ep)
             self.sessions.clear()

@@ -1,0 +1,202 @@
+"""Shared fixtures: distinct loopback addresses, real peers, an in-process Coap, script runs.
+
+Parallel-safe (pytest-xdist): every test that binds gets its own 127.x.y.z, so CoAP's default port
+5683 can be used everywhere at once. A test that needs a peer (libcoap3-bin, aiocoap) fails when the
+peer is missing and ``CI=true``; elsewhere it is skipped with the install command.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def free_loopback_ip(port: int = 5683) -> str:
+    """A random 127.x.y.z on which UDP ``port`` is free (checked by binding it)."""
+    rng = random.SystemRandom()
+    for _ in range(200):
+        ip = f"127.{rng.randrange(1, 255)}.{rng.randrange(0, 256)}.{rng.randrange(2, 255)}"
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            try:
+                probe.bind((ip, port))
+            except OSError:
+                continue
+        return ip
+    raise RuntimeError("no free loopback address found")
+
+
+@pytest.fixture
+def ip() -> str:
+    return free_loopback_ip()
+
+
+def need(ok: bool, what: str, install: str) -> None:
+    """Fail in CI, skip elsewhere, when a real peer is missing."""
+    if ok:
+        return
+    message = f"{what} is missing: install it with `{install}`"
+    if IN_CI:
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def libcoap(tool: str) -> str:
+    """Path of ``coap-client-notls`` / ``coap-server-notls`` (Debian package libcoap3-bin)."""
+    path = shutil.which(tool)
+    need(path is not None, tool, "apt-get install -y libcoap3-bin")
+    return path  # type: ignore[return-value]
+
+
+def require_aiocoap() -> None:
+    try:
+        import aiocoap  # noqa: F401
+    except ImportError:
+        need(False, "aiocoap", "pip install -e '.[test]'")
+
+
+@pytest.fixture
+def coap_client_tool() -> str:
+    return libcoap("coap-client-notls")
+
+
+@pytest.fixture
+def coap_server_tool() -> str:
+    return libcoap("coap-server-notls")
+
+
+@pytest.fixture
+def coap(ip: str):
+    """``network.Coap`` in this process, on a board at a fresh loopback address; reset afterwards."""
+    from network import Coap, board
+    from network.coap.api.module import hard_reset
+
+    board.configure(ip=ip, mapping={})
+    yield Coap
+    hard_reset()
+    board.reset()
+
+
+class Reader:
+    """A thread looping ``Coap.read(timeout)`` as scripts do; stops when the test ends."""
+
+    def __init__(self, coap, timeout_ms: int = 100) -> None:
+        self.coap = coap
+        self.timeout_ms = timeout_ms
+        self.errors: list[BaseException] = []
+        self._stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.coap.read(self.timeout_ms)
+            except RuntimeError:
+                return  # the module was reset under us
+            except BaseException as err:  # surfaced by the test
+                self.errors.append(err)
+                return
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.thread.join(5)
+
+
+@pytest.fixture
+def reader(coap) -> Iterator[Reader]:
+    r = Reader(coap)
+    yield r
+    r.stop()
+    assert not r.errors, r.errors
+
+
+class Process:
+    """A subprocess whose combined output is collected in the background."""
+
+    def __init__(self, args: list[str], env: dict[str, str] | None = None, cwd: Path = ROOT) -> None:
+        full_env = dict(os.environ)
+        full_env["PYTHONUNBUFFERED"] = "1"
+        full_env.update(env or {})
+        self.proc = subprocess.Popen(
+            args, cwd=cwd, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        self.lines: list[str] = []
+        self._pump = threading.Thread(target=self._read, daemon=True)
+        self._pump.start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.lines.append(line.rstrip("\n"))
+
+    @property
+    def output(self) -> str:
+        return "\n".join(self.lines)
+
+    def wait_for(self, predicate, timeout: float = 10.0) -> bool:
+        """Wait until ``predicate(output)`` holds (True) or ``timeout`` passes (False)."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if predicate(self.output):
+                return True
+            if self.proc.poll() is not None:
+                self._pump.join(1)
+                return predicate(self.output)
+            time.sleep(0.02)
+        return predicate(self.output)
+
+    def stop(self) -> str:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        self._pump.join(2)
+        return self.output
+
+
+@pytest.fixture
+def spawn() -> Iterator:
+    """``spawn(args, env=...)`` starts a :class:`Process`; every one is stopped after the test."""
+    started: list[Process] = []
+
+    def start(args: list[str], env: dict[str, str] | None = None) -> Process:
+        proc = Process(args, env)
+        started.append(proc)
+        return proc
+
+    yield start
+    for proc in started:
+        proc.stop()
+
+
+def python_script(path: str | Path) -> list[str]:
+    return [sys.executable, "-u", str(path)]
+
+
+def wait_udp_port(ip: str, port: int = 5683, timeout: float = 10.0) -> None:
+    """Wait until something is bound to UDP ``ip:port`` (a peer server has started)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            try:
+                probe.bind((ip, port))
+            except OSError:
+                return
+        time.sleep(0.02)
+    raise TimeoutError(f"nothing bound UDP {ip}:{port} within {timeout} s")

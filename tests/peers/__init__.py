@@ -1,0 +1,1 @@
+"""Real CoAP peers the tests and benchmarks start as subprocesses."""
