@@ -90,7 +90,8 @@ def coap(ip: str):
 
 
 class Reader:
-    """A thread looping ``Coap.read(timeout)`` as scripts do; stops when the test ends."""
+    """A thread looping ``Coap.read(timeout)`` as scripts do, from the moment the test calls ``init()``
+    until the test ends."""
 
     def __init__(self, coap, timeout_ms: int = 100) -> None:
         self.coap = coap
@@ -105,7 +106,7 @@ class Reader:
             try:
                 self.coap.read(self.timeout_ms)
             except RuntimeError:
-                return  # the module was reset under us
+                time.sleep(0.01)  # not initialised yet (the test calls init() after starting us), or reset
             except BaseException as err:  # surfaced by the test
                 self.errors.append(err)
                 return

@@ -307,14 +307,18 @@ def _board_stays_on(engine: Engine) -> None:
             return
         time.sleep(0.01)
     limit = float(os.environ.get(ENV_TIMEOUT) or math.inf)
-    print(
-        "firmware-sim: the script has finished; its threads keep running as on the board (Ctrl-C stops)",
-        file=sys.stderr,
-        flush=True,
-    )
     end = time.monotonic() + limit
+    announce = time.monotonic() + _THREAD_START_GRACE  # threads about to end need no announcement
     try:
         while not engine.closed and _other_threads() and time.monotonic() < end:
-            time.sleep(min(0.1, max(end - time.monotonic(), 0.0)))
+            if announce and time.monotonic() > announce:
+                announce = 0.0
+                print(
+                    "firmware-sim: the script has finished; its threads keep running as on the board "
+                    "(Ctrl-C stops)",
+                    file=sys.stderr,
+                    flush=True,
+                )
+            time.sleep(min(0.05, max(end - time.monotonic(), 0.0)))
     except KeyboardInterrupt:
         pass
