@@ -303,7 +303,7 @@ class Engine:
         if now >= self._next_sweep:  # expire de-duplication entries of endpoints that send no CONs
             self._next_sweep = now + _SWEEP_INTERVAL
             for ep in self._endpoints():
-                ep.layer.poll(now)
+                ep.layer.expire(now)
         return None if nearest is None else nearest - now
 
     def _deliver(self, calls: list[tuple]) -> None:

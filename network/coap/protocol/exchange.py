@@ -171,6 +171,8 @@ class MessageLayer:
         return RequestReceived(msg, peer)
 
     def _on_ack_or_rst(self, msg: Message, peer: Peer, now: float) -> ResponseReceived | None:
+        if msg.code and (msg.mtype == RST or not 64 <= msg.code < 192):
+            return None  # an RST with content or an ACK carrying a request: format errors, ignored
         pending = self._pending.pop((peer, msg.mid), None)
         if pending is None:
             return None  # duplicate or stray ACK/RST
@@ -238,6 +240,10 @@ class MessageLayer:
         if self._seen:
             self._evict(now)
         return sent
+
+    def expire(self, now: float) -> None:
+        """Forget de-duplication and separate-response entries whose lifetime has passed."""
+        self._evict(now)
 
     def pending_count(self) -> int:
         return len(self._pending)
