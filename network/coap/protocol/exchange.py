@@ -8,14 +8,15 @@ peer sends.
 
 Server side: de-duplication by (peer, message id) over EXCHANGE_LIFETIME (CON) / NON_LIFETIME (NON),
 bounded in size. Client side: CON retransmission with exponential back-off (ACK_TIMEOUT 2 s,
-ACK_RANDOM_FACTOR 1.5, MAX_RETRANSMIT 4), piggy-backed and separate responses matched by message id
-and token.
+ACK_RANDOM_FACTOR 1.5, MAX_RETRANSMIT 4), at most NSTART (1) unacknowledged CONs per server (§4.7:
+later ones wait their turn), piggy-backed and separate responses matched by message id and token.
 """
 
 from __future__ import annotations
 
 import heapq
 import random
+from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +27,7 @@ from .numbers import (
     EXCHANGE_LIFETIME,
     MAX_RETRANSMIT,
     NON_LIFETIME,
+    NSTART,
 )
 
 Peer = Any  # a socket address tuple
@@ -80,6 +82,9 @@ class MessageLayer:
         self._timers: list[tuple[float, int, tuple[Peer, int]]] = []
         # (peer, token) -> expiry: requests ACKed empty, waiting for their separate response.
         self._awaiting: dict[tuple[Peer, bytes], float] = {}
+        # NSTART: unacknowledged CONs per server, and the CONs waiting for their turn.
+        self._active: dict[Peer, int] = {}
+        self._queued: dict[Peer, deque[tuple[bytes, int, bytes]]] = {}
         self.retransmissions = 0
         self.gave_up = 0
 
@@ -91,15 +96,38 @@ class MessageLayer:
         return self._mid
 
     def send(self, msg: Message, peer: Peer, now: float) -> bytes:
-        """Queue ``msg``; a CON is retransmitted by :meth:`poll` until ACKed, RST or given up."""
+        """Queue ``msg``; a CON is retransmitted by :meth:`poll` until ACKed, RST or given up, and
+        waits its turn while NSTART CONs to the same server are unacknowledged."""
         data = encode(msg)
-        self.outgoing.append((data, peer))
-        if msg.mtype == CON:
-            timeout = self._rng.uniform(ACK_TIMEOUT, ACK_TIMEOUT * ACK_RANDOM_FACTOR)
-            key = (peer, msg.mid)
-            self._pending[key] = _Pending(data, peer, msg.token, timeout, now + timeout)
-            heapq.heappush(self._timers, (now + timeout, msg.mid, key))
+        if msg.mtype != CON:
+            self.outgoing.append((data, peer))
+        elif self._active.get(peer, 0) >= NSTART:
+            self._queued.setdefault(peer, deque()).append((data, msg.mid, msg.token))
+        else:
+            self._start(data, msg.mid, msg.token, peer, now)
         return data
+
+    def _start(self, data: bytes, mid: int, token: bytes, peer: Peer, now: float) -> None:
+        self.outgoing.append((data, peer))
+        timeout = self._rng.uniform(ACK_TIMEOUT, ACK_TIMEOUT * ACK_RANDOM_FACTOR)
+        key = (peer, mid)
+        self._pending[key] = _Pending(data, peer, token, timeout, now + timeout)
+        self._active[peer] = self._active.get(peer, 0) + 1
+        heapq.heappush(self._timers, (now + timeout, mid, key))
+
+    def _finish(self, peer: Peer, now: float) -> None:
+        """A CON to ``peer`` is no longer outstanding: start the next one waiting, if any."""
+        left = self._active.get(peer, 1) - 1
+        if left > 0:
+            self._active[peer] = left
+        else:
+            self._active.pop(peer, None)
+        queue = self._queued.get(peer)
+        if queue:
+            data, mid, token = queue.popleft()
+            if not queue:
+                del self._queued[peer]
+            self._start(data, mid, token, peer, now)
 
     def respond(
         self,
@@ -176,6 +204,7 @@ class MessageLayer:
         pending = self._pending.pop((peer, msg.mid), None)
         if pending is None:
             return None  # duplicate or stray ACK/RST
+        self._finish(peer, now)
         if msg.mtype == RST or msg.code == 0:
             if msg.mtype == ACK:  # empty ACK: a separate response will follow
                 self._awaiting[(peer, pending.token)] = now + EXCHANGE_LIFETIME
@@ -209,6 +238,7 @@ class MessageLayer:
         for key, pending in self._pending.items():
             if pending.peer == peer and pending.token == token:
                 del self._pending[key]
+                self._finish(peer, now)
                 return True
         return False
 
@@ -229,6 +259,7 @@ class MessageLayer:
             if pending.retransmissions >= MAX_RETRANSMIT:
                 del self._pending[key]
                 self.gave_up += 1
+                self._finish(pending.peer, now)
                 continue
             pending.retransmissions += 1
             pending.timeout *= 2
@@ -246,7 +277,8 @@ class MessageLayer:
         self._evict(now)
 
     def pending_count(self) -> int:
-        return len(self._pending)
+        """CONs sent and not yet acknowledged, plus those waiting for their turn (NSTART)."""
+        return len(self._pending) + sum(len(q) for q in self._queued.values())
 
     # -- de-duplication cache --------------------------------------------------------------------
 

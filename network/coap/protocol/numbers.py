@@ -146,6 +146,7 @@ class MediaType(IntEnum):
 ACK_TIMEOUT = 2.0
 ACK_RANDOM_FACTOR = 1.5
 MAX_RETRANSMIT = 4
+NSTART = 1  # unacknowledged CONs a client keeps outstanding to one server (§4.7)
 MAX_TRANSMIT_SPAN = ACK_TIMEOUT * (2**MAX_RETRANSMIT - 1) * ACK_RANDOM_FACTOR  # 45 s
 MAX_LATENCY = 100.0
 PROCESSING_DELAY = ACK_TIMEOUT
