@@ -290,6 +290,7 @@ class Engine:
                 continue
             if ep.layer.poll(now):
                 self.profile.quirk(NO_RETRANSMIT)
+            if ep.layer.outgoing:  # retransmissions, and CONs started because the one ahead gave up
                 ep.flush()
             due = ep.layer.next_deadline()
             if due is None:

@@ -255,6 +255,11 @@ class CoapModule(types.ModuleType):
             return list(context.sessions)
 
 
+# On the board ``type(Coap)`` is the plain module type: ``<class 'module'>``.
+CoapModule.__name__ = CoapModule.__qualname__ = "module"
+CoapModule.__module__ = "builtins"
+
+
 def _make_module() -> CoapModule:
     module = CoapModule("coap")
     constants = {

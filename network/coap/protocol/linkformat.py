@@ -41,8 +41,8 @@ def _value_matches(candidate: str, wanted: str) -> bool:
 
 
 def _filter_matches(link: Link, name: str, wanted: str | None) -> bool:
-    if name == "href":
-        return wanted is not None and _value_matches(link.target, wanted)
+    if name == "href":  # like libcoap, a leading '/' is optional on either side
+        return wanted is not None and _value_matches(link.target.removeprefix("/"), wanted.removeprefix("/"))
     for attr, value in link.attributes:
         if attr != name:
             continue
