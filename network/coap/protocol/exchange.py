@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import heapq
 import random
-from collections import deque
+from collections import OrderedDict, deque
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,8 +75,10 @@ class MessageLayer:
         self._rng = rng or random.Random()
         self._mid = self._rng.randrange(0x10000)
         self.outgoing: list[tuple[bytes, Peer]] = []
-        # (peer, mid) -> [expiry, cached reply bytes or None]; insertion order ~ age.
-        self._seen: dict[tuple[Peer, int], list] = {}
+        # (peer, mid) -> [expiry, cached reply bytes or None]; insertion order ~ age. An OrderedDict, not
+        # a dict: _evict drops from the old end, and a dict whose first entries were deleted makes every
+        # iteration skip their dummy slots, so at capacity each request cost O(capacity).
+        self._seen: OrderedDict[tuple[Peer, int], list] = OrderedDict()
         self._dedup_capacity = dedup_capacity
         self._pending: dict[tuple[Peer, int], _Pending] = {}
         self._timers: list[tuple[float, int, tuple[Peer, int]]] = []
