@@ -44,7 +44,9 @@ class Context:
         self.sessions: list[CoapClientSession] = []
 
     def entered(self, function: str) -> None:
-        """Called by functions that take modcoap's semaphore (deadlock from the handler on 1.20.2)."""
+        """Called by the 1.20.1-1.20.2 functions that take modcoap's semaphore: there, calling them from
+        the response handler deadlocks. (Client sessions are 1.20.3-only, where the handler runs in a
+        thread of its own, so their functions do not call this.)"""
         if in_response_handler():
             self.profile.quirk(HANDLER_REENTRY, function=function)
 
@@ -219,7 +221,6 @@ class CoapModule(types.ModuleType):
         """``new_client_session(destination, port=5683, protocol=UDP)``: a session with its own socket."""
         destination, port, protocol = parse(args, kwargs, _SESSION)
         context = _ctx()
-        context.entered("new_client_session")
         host = to_str(destination)
         port_number = to_int(port)
         if to_int(protocol) != PROTOCOL_UDP:
@@ -238,7 +239,6 @@ class CoapModule(types.ModuleType):
     def remove_client_session(self, *args, **kwargs) -> None:
         destination, port, _protocol = parse(args, kwargs, _SESSION)
         context = _ctx()
-        context.entered("remove_client_session")
         key = (to_str(destination), to_int(port))
         with context.engine.lock:
             for session in context.sessions:

@@ -106,7 +106,6 @@ class CoapClientSession:
         """Send a CON request to the session's server; returns its message id."""
         method, uri_path, content_format, payload, token, include_options = parse(args, kwargs, _SEND_PARAMS)
         context = self._context
-        context.entered("send_request")
         request = build_request(
             context,
             method,

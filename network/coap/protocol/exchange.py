@@ -186,12 +186,18 @@ class MessageLayer:
             self.outgoing.append((_rst(msg.mid), peer))
         return None
 
+    def _duplicate(self, key: tuple[Peer, int], msg: Message, now: float) -> bool:
+        """True for a message seen within its lifetime; a duplicate CON gets the cached reply again."""
+        entry = self._seen.get(key)
+        if entry is None or entry[0] <= now:
+            return False
+        if msg.mtype == CON and entry[1] is not None:
+            self.outgoing.append((entry[1], key[0]))
+        return True
+
     def _on_request(self, msg: Message, peer: Peer, now: float) -> RequestReceived | None:
         key = (peer, msg.mid)
-        entry = self._seen.get(key)
-        if entry is not None and entry[0] > now:
-            if msg.mtype == CON and entry[1] is not None:
-                self.outgoing.append((entry[1], peer))
+        if self._duplicate(key, msg, now):
             return None
         self._seen.pop(key, None)
         lifetime = EXCHANGE_LIFETIME if msg.mtype == CON else NON_LIFETIME
@@ -217,10 +223,7 @@ class MessageLayer:
 
     def _on_response(self, msg: Message, peer: Peer, now: float) -> ResponseReceived | None:
         key = (peer, msg.mid)
-        entry = self._seen.get(key)
-        if entry is not None and entry[0] > now:
-            if msg.mtype == CON and entry[1] is not None:
-                self.outgoing.append((entry[1], peer))
+        if self._duplicate(key, msg, now):
             return None
         matched = self._match_token(peer, msg.token, now)
         lifetime = EXCHANGE_LIFETIME if msg.mtype == CON else NON_LIFETIME
