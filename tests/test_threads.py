@@ -13,8 +13,9 @@ import threading
 import time
 
 from conftest import free_loopback_ip
+from peers.udp import EchoServer, Hammer
 
-from network.coap.protocol.codec import Message, ParseError, decode, encode
+from network.coap.protocol.codec import Message, decode, encode
 
 CON, ACK = 0, 2
 WAIT = 5.0
@@ -52,74 +53,8 @@ class ReadLoop:
         assert self.ended.wait(WAIT), "the read loop did not stop"
 
 
-class EchoServer:
-    """Answers every CON request with a piggy-backed ACK 2.05 whose payload is the request's token."""
-
-    def __init__(self) -> None:
-        self.ip = free_loopback_ip()
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind((self.ip, 5683))
-        self.sock.settimeout(0.05)
-        self.requests: list[Message] = []
-        self._stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                data, source = self.sock.recvfrom(2048)
-                msg = decode(data)
-            except (TimeoutError, ParseError):
-                continue
-            except OSError:
-                return
-            if msg.mtype == CON and 1 <= msg.code <= 31:
-                self.requests.append(msg)
-                self.sock.sendto(encode(Message(ACK, 69, msg.mid, msg.token, [], b"re:" + msg.token)), source)
-
-    def stop(self) -> None:
-        self._stop.set()
-        self.thread.join(WAIT)
-        self.sock.close()
-
-
-class Hammer:
-    """An external client GETting a resource as fast as it is answered."""
-
-    def __init__(self, server_ip: str, path: bytes) -> None:
-        self.server = (server_ip, 5683)
-        self.path = path
-        self.payloads: list[bytes] = []
-        self.problems: list[object] = []
-        self._stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def _run(self) -> None:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-            sock.settimeout(2.0)
-            mid = 0
-            while not self._stop.is_set():
-                mid = (mid + 1) & 0xFFFF
-                sock.sendto(encode(Message(CON, 1, mid, b"hm", [(11, self.path)])), self.server)
-                try:
-                    reply = decode(sock.recv(2048))
-                except (TimeoutError, ParseError) as err:
-                    self.problems.append(err)
-                    continue
-                if (reply.mtype, reply.code, reply.mid, reply.token) != (ACK, 69, mid, b"hm"):
-                    self.problems.append(reply)
-                else:
-                    self.payloads.append(reply.payload)
-
-    def stop(self) -> None:
-        self._stop.set()
-        self.thread.join(WAIT)
-
-
 def test_documented_pattern_under_load(coap, ip) -> None:
-    echo = EchoServer()
+    echo = EchoServer(free_loopback_ip())
     coap.init(ip)
     counter = coap.add_resource("counter", media_type=0, max_age=1, value=b"v0", etag=True)
     counter.callback(coap.REQUEST_GET, True)
@@ -161,11 +96,11 @@ def test_documented_pattern_under_load(coap, ip) -> None:
     assert set(hammer.payloads) <= values  # never a torn or foreign value
     assert counter.value() == b"v200"
     # sessions removed right after sending may lose their answer; the rest reach the handler
-    assert all(code == 69 and payload == b"re:" + token for code, _, _, token, payload in responses)
+    assert all(code == 69 and payload == b"echo:" + token for code, _, _, token, payload in responses)
 
 
 def test_handler_may_call_coap_functions(coap, ip, capsys) -> None:
-    echo = EchoServer()
+    echo = EchoServer(free_loopback_ip())
     coap.init(ip)
     resource = coap.add_resource("state", media_type=0, max_age=1, value="idle")
     resource.callback(coap.REQUEST_GET, True)
@@ -209,7 +144,7 @@ def test_handler_may_call_coap_functions(coap, ip, capsys) -> None:
     assert outcome["session"] in coap.get_client_sessions()
     assert [m.token for m in echo.requests] == [b"outer", b"inner"]
     assert echo.requests[1].mid == outcome["id"]
-    assert seen == [(69, b"outer", b"re:outer"), (69, b"inner", b"re:inner")]
+    assert seen == [(69, b"outer", b"echo:outer"), (69, b"inner", b"echo:inner")]
 
     lines = [line for line in capsys.readouterr().err.splitlines() if REENTRY in line]
     assert lines == [
@@ -219,7 +154,7 @@ def test_handler_may_call_coap_functions(coap, ip, capsys) -> None:
 
 
 def test_handler_reentry_warns_once_across_many_calls(coap, ip, capsys) -> None:
-    echo = EchoServer()
+    echo = EchoServer(free_loopback_ip())
     coap.init(ip)
     resource = coap.add_resource("r", value="x")
     count = 10
