@@ -16,6 +16,7 @@ ENV_MAP = "FIRMWARE_SIM_MAP"
 
 _own_address: str | None = None
 _address_map: dict[str, str] | None = None
+_time_scale = 1.0
 
 
 def _parse_map(text: str) -> dict[str, str]:
@@ -65,11 +66,32 @@ def configure(*, ip: str | None = None, mapping: dict[str, str] | None = None) -
         _address_map = {src: _require_loopback(dst, f"map {src}") for src, dst in mapping.items()}
 
 
+def set_time_scale(scale: float) -> None:
+    """Board time runs ``scale`` times faster than host time (``firmware-sim run --time-scale``)."""
+    global _time_scale
+    if scale <= 0:
+        raise ValueError("time scale must be positive")
+    _time_scale = scale
+
+
+def time_scale() -> float:
+    return _time_scale
+
+
+def unroute(address: str) -> str:
+    """The address a script knows for loopback ``address`` (the reverse of the map), else itself."""
+    for source, destination in address_map().items():
+        if destination == address:
+            return source
+    return address
+
+
 def reset() -> None:
     """Forget configured values; the environment is read again on next use."""
-    global _own_address, _address_map
+    global _own_address, _address_map, _time_scale
     _own_address = None
     _address_map = None
+    _time_scale = 1.0
 
 
 def route(address: str) -> str:

@@ -140,6 +140,18 @@ def docs_profile() -> FirmwareProfile:
     return FirmwareProfile(name="docs")
 
 
+# Profile factories by --firmware name. firmware_sim adds the strict ones (1.20.2.r6, 1.20.3.b2).
+PROFILES = {"docs": docs_profile}
+
+
+def by_name(name: str) -> FirmwareProfile:
+    """A fresh profile for ``--firmware NAME``; ValueError naming the choices for an unknown one."""
+    factory = PROFILES.get(name)
+    if factory is None:
+        raise ValueError(f"unknown firmware profile '{name}': choose one of {', '.join(sorted(PROFILES))}")
+    return factory()
+
+
 _active = docs_profile()
 
 

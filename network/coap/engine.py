@@ -204,7 +204,7 @@ class Engine:
 
     # -- the read loop -----------------------------------------------------------------------------
 
-    def read(self, timeout_ms: int) -> None:
+    def read(self, timeout_ms: float) -> None:
         """Handle datagrams: block until one was handled (``timeout_ms == 0``) or ``timeout_ms`` passes."""
         deadline = None if timeout_ms <= 0 else time.monotonic() + timeout_ms / 1000.0
         select = self._selector.select

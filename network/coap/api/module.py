@@ -183,7 +183,7 @@ class CoapModule(types.ModuleType):
         timeout = to_int(args[0]) if args else 0
         if timeout < 0:
             raise ValueError("If specified, timeout must be bigger or equal to 0!")
-        _ctx().engine.read(timeout)
+        _ctx().engine.read(timeout / board.time_scale())
 
     def register_response_handler(self, *args, **kwargs) -> None:
         """The handler gets ``(code, id, type, token, payload)`` for each response with a payload."""

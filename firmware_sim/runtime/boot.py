@@ -1,0 +1,139 @@
+"""Boot a simulated board in this process: ``boot.py`` then ``main.py`` from its flash, as the firmware.
+
+A reset re-executes the process (``python -m firmware_sim.runtime.boot``) with the board's state in
+the environment, so every boot starts with fresh module state while the flash, nvs, the RTC and the
+``--timeout`` deadline carry over. After ``main.py`` returns, the board keeps running while the
+script's threads run, until Ctrl-C or the deadline. Exit status: 0 when the board was still running
+without error at the deadline (or stopped by itself), 1 after an uncaught exception or a reboot loop.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+import time
+
+import network.board
+from network import profile as profiles
+
+from ..boards import KINDS, BoardKind
+from . import set_current
+from .clock import Clock
+from .flash import Flash
+from .loader import Loader
+from .state import SOFT_RESET, BoardState
+from .traceback import format_exception
+
+REBOOT_LOOP_COUNT = 10  # resets ...
+REBOOT_LOOP_WINDOW = 10.0  # ... within this many host seconds: a reboot loop
+_THREAD_START_GRACE = 0.5
+
+
+class Board:
+    """The running board: its state, clock, flash and loader."""
+
+    def __init__(self, state: BoardState) -> None:
+        self.state = state
+        self.kind: BoardKind = KINDS[state.kind]
+        self.clock = Clock(state.time_scale, state.rtc_offset)
+        self.flash = Flash(state.flash)
+        self.loader = Loader(self.flash)
+        self._interrupts = 0
+
+    # -- resets ------------------------------------------------------------------------------------
+
+    def reboot(self, cause: int, wake_reason: int = 0, why: str = "") -> None:
+        """Reset the board: re-execute this process with the state carried over. Never returns."""
+        state = self.state
+        now = time.monotonic()
+        state.resets = [t for t in state.resets if now - t < REBOOT_LOOP_WINDOW] + [now]
+        if len(state.resets) >= REBOOT_LOOP_COUNT and cause != 3:  # deep-sleep wake-ups are no loop
+            self.stop(
+                1,
+                f"firmware-sim: reboot loop: the board reset {len(state.resets)} times in "
+                f"{REBOOT_LOOP_WINDOW:.0f} s (last: {why or 'reset'}); stopping it. Make the script "
+                "stop resetting, or bound the run with --timeout.",
+            )
+        state.reset_cause = cause
+        state.wake_reason = wake_reason
+        state.rtc_offset = self.clock.offset()
+        os.environ["FIRMWARE_SIM_BOARD_STATE"] = state.to_env()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.execv(sys.executable, [sys.executable, "-m", "firmware_sim.runtime.boot"])
+
+    def stop(self, status: int, message: str = "") -> None:
+        """End the simulation now, from any thread."""
+        if message:
+            print(message, file=sys.stderr)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
+
+    # -- the boot sequence -------------------------------------------------------------------------
+
+    def run(self) -> int:
+        network.board.configure(ip=self.state.ip, mapping=self.state.mapping)
+        network.board.set_time_scale(self.state.time_scale)
+        profiles.activate(profiles.by_name(self.state.firmware))
+        set_current(self)
+        self._arm_deadline()
+        signal.signal(signal.SIGINT, self._on_sigint)
+        try:
+            for name, display in (("boot.py", "boot.py"), (self.state.main_name, self.state.display_name)):
+                if self.flash.real(name).is_file():
+                    self.loader.run(name, display)
+        except SystemExit:
+            self.reboot(SOFT_RESET, why="sys.exit() soft reset")
+        except BaseException as exc:
+            sys.stdout.flush()
+            sys.stderr.write(format_exception(exc, self.loader.files))
+            return 1
+        self._keep_running()
+        return 0
+
+    def _keep_running(self) -> None:
+        """After main.py: the board runs on while the script's threads do (as a board after main.py)."""
+        main = threading.main_thread().ident
+        grace = time.monotonic() + _THREAD_START_GRACE
+        while True:
+            others = any(ident != main for ident in sys._current_frames())
+            if not others and time.monotonic() > grace:
+                return
+            time.sleep(0.05)
+
+    def _arm_deadline(self) -> None:
+        deadline = self.state.deadline
+        if deadline is None:
+            return
+        delay = max(deadline - time.monotonic(), 0.0)
+        timer = threading.Timer(delay, self.stop, args=(0,))
+        timer.daemon = True
+        timer.start()
+
+    def _on_sigint(self, signum, frame) -> None:
+        """First Ctrl-C: KeyboardInterrupt in the script, as on the board. Second: stop the simulator."""
+        self._interrupts += 1
+        if self._interrupts > 1:
+            self.stop(130, "firmware-sim: stopped (second Ctrl-C)")
+        raise KeyboardInterrupt
+
+
+def boot(state: BoardState) -> int:
+    return Board(state).run()
+
+
+def main() -> None:
+    state = BoardState.from_env()
+    if state is None:
+        sys.exit("firmware-sim: this module boots a board prepared by `firmware-sim run`; use that command")
+    status = boot(state)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)  # threads still running at this point are the board's: they end with it
+
+
+if __name__ == "__main__":
+    main()
