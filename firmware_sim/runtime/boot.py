@@ -10,6 +10,7 @@ without error at the deadline (or stopped by itself), 1 after an uncaught except
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import sys
 import threading
@@ -68,9 +69,15 @@ class Board:
         """End the simulation now, from any thread."""
         if message:
             print(message, file=sys.stderr)
+        self.cleanup()
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(status)
+
+    def cleanup(self) -> None:
+        """Remove a temporary /flash (one given with --flash is kept)."""
+        if self.state.flash_is_temporary:
+            shutil.rmtree(self.state.flash, ignore_errors=True)
 
     # -- the boot sequence -------------------------------------------------------------------------
 
@@ -122,7 +129,12 @@ class Board:
 
 
 def boot(state: BoardState) -> int:
-    return Board(state).run()
+    """Run the board until it stops; returns the exit status (a reset never returns here)."""
+    board = Board(state)
+    try:
+        return board.run()
+    finally:
+        board.cleanup()
 
 
 def main() -> None:

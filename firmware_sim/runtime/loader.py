@@ -68,6 +68,16 @@ BUILTIN = {
 }
 
 
+def board_print(
+    *values, sep: str | None = " ", end: str | None = "\n", file=None, flush: bool = False
+) -> None:
+    """``print`` as a board's UART does it: each call written whole, so threads never split a line."""
+    stream = sys.stdout if file is None else file
+    stream.write((" " if sep is None else sep).join(map(str, values)) + ("\n" if end is None else end))
+    if flush:
+        stream.flush()
+
+
 class Loader:
     """Imports for one board; ``run(board_path, name)`` executes a script as ``__main__``."""
 
@@ -79,6 +89,7 @@ class Loader:
         self.builtins["__import__"] = self.import_module
         self.builtins["open"] = flash.open
         self.builtins["exit"] = self.builtins["quit"] = sys.exit
+        self.builtins["print"] = board_print
 
     # -- executing board code ----------------------------------------------------------------------
 
@@ -122,10 +133,8 @@ class Loader:
         if len(parts) > 1:
             self._load(".".join(parts[:-1]))
         target = ALIASES.get(name, name)
-        if target in BUILTIN and len(parts) == 1:
-            module = self._builtin(target)
-        else:
-            module = self._from_flash(name)
+        builtin = target in BUILTIN and len(parts) == 1
+        module = self._builtin(target) if builtin else self._from_flash(name)
         self.modules[name] = module
         if len(parts) > 1:
             setattr(self.modules[".".join(parts[:-1])], parts[-1], module)

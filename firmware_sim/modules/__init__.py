@@ -1,0 +1,1 @@
+"""The MicroPython modules a simulated board's scripts import (``utime``, ``uos``, ``machine`` ...)."""

@@ -1,0 +1,10 @@
+"""``ubinascii`` / ``binascii`` on the board (``hexlify`` takes MicroPython's optional separator)."""
+
+from binascii import a2b_base64, b2a_base64, crc32, unhexlify  # noqa: F401
+from binascii import hexlify as _hexlify
+
+
+def hexlify(data: bytes, sep: bytes | str | None = None) -> bytes:
+    if sep is None:
+        return _hexlify(data)
+    return _hexlify(data, sep)

@@ -1,0 +1,3 @@
+"""``ucollections`` / ``collections`` on the board."""
+
+from collections import OrderedDict, deque, namedtuple  # noqa: F401

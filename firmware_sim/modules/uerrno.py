@@ -1,0 +1,28 @@
+"""``uerrno`` / ``errno`` on the board."""
+
+from errno import (  # noqa: F401
+    EACCES,
+    EADDRINUSE,
+    EAGAIN,
+    EALREADY,
+    EBADF,
+    ECONNABORTED,
+    ECONNREFUSED,
+    ECONNRESET,
+    EEXIST,
+    EHOSTUNREACH,
+    EINPROGRESS,
+    EINVAL,
+    EIO,
+    EISDIR,
+    ENOBUFS,
+    ENODEV,
+    ENOENT,
+    ENOMEM,
+    ENOTCONN,
+    ENOTDIR,
+    EOPNOTSUPP,
+    EPERM,
+    ETIMEDOUT,
+    errorcode,
+)

@@ -1,0 +1,133 @@
+"""``usocket`` / ``socket`` on the board: real sockets, bound to the board's address, sent through the
+simulator's address map (only loopback is ever reached; an unmapped outside address is refused)."""
+
+from __future__ import annotations
+
+import socket as _host
+
+import network.board as board
+
+AF_INET, AF_INET6 = 2, 10
+SOCK_STREAM, SOCK_DGRAM, SOCK_RAW = 1, 2, 3
+IPPROTO_IP, IPPROTO_TCP, IPPROTO_UDP = 0, 6, 17
+SOL_SOCKET, SO_REUSEADDR = 0xFFF, 4
+IP_ADD_MEMBERSHIP = 3
+error = OSError
+timeout = TimeoutError
+
+_OPTIONS = {(SOL_SOCKET, SO_REUSEADDR): (_host.SOL_SOCKET, _host.SO_REUSEADDR)}
+
+
+def _bind_host(host: str) -> str:
+    return board.own_address() if host in ("", "0.0.0.0") else board.route(host)
+
+
+def _peer(address: tuple) -> tuple[str, int]:
+    host, port = address[0], address[1]
+    return board.route(host), int(port)
+
+
+def getaddrinfo(host: str, port: int, af: int = 0, type: int = 0, proto: int = 0, flags: int = 0) -> list:
+    """Dotted addresses as they are; ``localhost``; names only when the map names them (no DNS)."""
+    if host == "localhost":
+        address = "127.0.0.1"
+    elif host in board.address_map():
+        address = board.address_map()[host]
+    else:
+        try:
+            _host.inet_aton(host)
+        except OSError:
+            raise OSError(-202) from None  # no DNS on a simulated board: map the name with --map
+        address = host
+    kind = type or SOCK_STREAM
+    proto = proto or (IPPROTO_UDP if kind == SOCK_DGRAM else IPPROTO_TCP)
+    return [(AF_INET, kind, proto, "", (address, port))]
+
+
+class socket:  # noqa: N801  (board API)
+    def __init__(self, af: int = AF_INET, type: int = SOCK_STREAM, proto: int = 0, *, _wrap=None) -> None:
+        if _wrap is not None:
+            self._s = _wrap
+            return
+        if af != AF_INET:
+            raise OSError(97)  # EAFNOSUPPORT
+        self._s = _host.socket(_host.AF_INET, _host.SOCK_DGRAM if type == SOCK_DGRAM else _host.SOCK_STREAM)
+
+    def __repr__(self) -> str:
+        return f"<socket type={self._s.type}>"
+
+    def fileno(self) -> int:
+        return self._s.fileno()
+
+    def bind(self, address: tuple) -> None:
+        self._s.bind((_bind_host(address[0]), int(address[1])))
+
+    def connect(self, address: tuple) -> None:
+        self._s.connect(_peer(address))
+
+    def listen(self, backlog: int = 1) -> None:
+        self._s.listen(backlog)
+
+    def accept(self):
+        conn, (host, port) = self._s.accept()
+        return socket(_wrap=conn), (board.unroute(host), port)
+
+    def send(self, data: bytes) -> int:
+        return self._s.send(data)
+
+    write = send
+
+    def sendall(self, data: bytes) -> None:
+        self._s.sendall(data)
+
+    def sendto(self, data: bytes, address: tuple) -> int:
+        return self._s.sendto(data, _peer(address))
+
+    def recv(self, size: int) -> bytes:
+        return self._s.recv(size)
+
+    def recvfrom(self, size: int):
+        data, (host, port) = self._s.recvfrom(size)
+        return data, (board.unroute(host), port)
+
+    def read(self, size: int | None = None) -> bytes:
+        if size is not None:
+            return self._s.recv(size)
+        chunks = []
+        while chunk := self._s.recv(4096):
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def readinto(self, buf, size: int | None = None) -> int:
+        return self._s.recv_into(buf, size or 0)
+
+    def readline(self) -> bytes:
+        line = bytearray()
+        while not line.endswith(b"\n"):
+            byte = self._s.recv(1)
+            if not byte:
+                break
+            line += byte
+        return bytes(line)
+
+    def makefile(self, mode: str = "rb", buffering: int = 0):
+        return self
+
+    def settimeout(self, value: float | None) -> None:
+        self._s.settimeout(None if value is None else value / board.time_scale())
+
+    def setblocking(self, flag: bool) -> None:
+        self._s.setblocking(flag)
+
+    def setsockopt(self, level: int, option: int, value) -> None:
+        host_level, host_option = _OPTIONS.get((level, option), (level, option))
+        self._s.setsockopt(host_level, host_option, value)
+
+    def close(self) -> None:
+        self._s.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

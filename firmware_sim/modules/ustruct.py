@@ -1,0 +1,3 @@
+"""``ustruct`` / ``struct`` on the board."""
+
+from struct import calcsize, pack, pack_into, unpack, unpack_from  # noqa: F401

@@ -1,0 +1,3 @@
+"""``uzlib`` / ``zlib`` on the board: decompression only, as MicroPython 1.11."""
+
+from zlib import decompress  # noqa: F401
