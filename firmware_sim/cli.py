@@ -49,7 +49,7 @@ The file lists boards to start together; every output line is prefixed with the 
   board = "lopy4"            # optional: lopy4 (default), lopy, fipy, gpy, sipy, wipy
   ip = "127.0.0.2"           # optional: default a free 127.0.0.x
   firmware = "docs"          # optional
-  map = { "192.168.0.234" = "127.0.0.3" }   # optional
+  map = { "192.168.0.10" = "sensor" }   # optional: to an address or another board's name
   delay = 0.5                # optional: seconds to wait before starting this board
 
 example:
@@ -61,10 +61,12 @@ class UsageError(Exception):
     """A command-line problem: the message says what is wrong and how to fix it."""
 
 
-def _free_board_ip() -> str:
+def _free_board_ip(taken: set[str] = frozenset()) -> str:
     """The first 127.0.0.x (x >= 2) where UDP port 5683 is free, so several boards can run at once."""
     for last in range(2, 255):
         ip = f"127.0.0.{last}"
+        if ip in taken:
+            continue
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
             try:
                 probe.bind((ip, 5683))
@@ -171,10 +173,11 @@ def _load_toml(path: Path) -> dict:
 
 
 def _board_command(
-    entry: dict, base: Path, args: argparse.Namespace, index: int
+    entry: dict, base: Path, args: argparse.Namespace, ips: dict[str, str]
 ) -> tuple[str, list[str], float]:
+    """The ``firmware-sim run`` command line of one board of the file; ``ips`` maps names to addresses."""
     known = {"name", "path", "board", "ip", "firmware", "map", "delay", "flash", "time_scale"}
-    name = str(entry.get("name") or f"board{index + 1}")
+    name = str(entry["name"])
     unknown = set(entry) - known
     if unknown:
         raise UsageError(
@@ -183,12 +186,11 @@ def _board_command(
     if "path" not in entry:
         raise UsageError(f"board '{name}': no path; add path = \"main.py\" (a script or a project folder)")
     command = [sys.executable, "-m", "firmware_sim", "run", "--board", str(entry.get("board", "lopy4"))]
-    if "ip" in entry:
-        command += ["--ip", str(entry["ip"])]
+    command += ["--ip", ips[name]]
     if "firmware" in entry:
         command += ["--firmware", str(entry["firmware"])]
     for source, destination in dict(entry.get("map", {})).items():
-        command += ["--map", f"{source}={destination}"]
+        command += ["--map", f"{source}={ips.get(destination, destination)}"]  # a board's name: its address
     if "flash" in entry:
         command += ["--flash", str(base / entry["flash"])]
     scale = entry.get("time_scale", args.time_scale)
@@ -204,7 +206,17 @@ def cmd_up(args: argparse.Namespace) -> int:
     boards = _load_toml(path).get("board")
     if not boards:
         raise UsageError(f"{path}: no [[board]] tables; see firmware-sim up --help for the format")
-    commands = [_board_command(entry, path.parent, args, i) for i, entry in enumerate(boards)]
+    ips: dict[str, str] = {}
+    for i, entry in enumerate(boards):
+        entry.setdefault("name", f"board{i + 1}")
+        name = str(entry["name"])
+        if name in ips:
+            raise UsageError(f"{path}: two boards are named '{name}'; give each board its own name")
+        if "ip" in entry:
+            ips[name] = _loopback(str(entry["ip"]), f"board '{name}': ip")
+    for entry in boards:
+        ips.setdefault(str(entry["name"]), _free_board_ip(set(ips.values())))
+    commands = [_board_command(entry, path.parent, args, ips) for entry in boards]
     width = max(len(name) for name, _, _ in commands)
     lock = threading.Lock()
     procs: list[subprocess.Popen] = []
