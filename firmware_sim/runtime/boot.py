@@ -17,6 +17,7 @@ import threading
 import time
 
 import network.board
+import network.lte
 from network import profile as profiles
 
 from ..boards import KINDS, BoardKind
@@ -84,6 +85,7 @@ class Board:
     def run(self) -> int:
         network.board.configure(ip=self.state.ip, mapping=self.state.mapping)
         network.board.set_time_scale(self.state.time_scale)
+        network.lte.set_clock(self.clock.elapsed)
         profiles.activate(profiles.by_name(self.state.firmware))
         set_current(self)
         self._arm_deadline()
