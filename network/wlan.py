@@ -7,6 +7,10 @@ Constants are the ESP-IDF values the firmware exports (firmware-coap.md §10).
 
 from __future__ import annotations
 
+import json
+import os
+from collections import namedtuple
+
 from . import board
 from .coap.api.mpargs import Param, check_count, parse, to_int
 
@@ -35,6 +39,22 @@ _CONNECT = (
     Param("hostname", None, True),
     Param("channel", None, True),
 )
+
+
+ENV_SCAN = "FIRMWARE_SIM_WLAN_SCAN"
+ScanResult = namedtuple("ScanResult", "ssid bssid sec channel rssi")
+MacResult = namedtuple("MacResult", "sta_mac ap_mac")
+_DEFAULT_SCAN = [["your-ssid", "a0b1c2d3e4f5", 3, 6, -48], ["neighbour", "a0b1c2d3e4f6", 3, 11, -81]]
+
+
+def _scan_list() -> list[ScanResult]:
+    """The networks ``scan()`` reports: ``FIRMWARE_SIM_WLAN_SCAN`` as JSON
+    ``[[ssid, bssid_hex, sec, channel, rssi], ...]``, else two plausible ones."""
+    entries = json.loads(os.environ.get(ENV_SCAN) or "null") or _DEFAULT_SCAN
+    return [
+        ScanResult(ssid, bytes.fromhex(bssid), sec, channel, rssi)
+        for ssid, bssid, sec, channel, rssi in entries
+    ]
 
 
 class WLAN:
@@ -96,3 +116,14 @@ class WLAN:
 
     def deinit(self) -> None:
         self._connected = False
+
+    def scan(self, *args, **kwargs) -> list[ScanResult]:
+        if self._mode == self.AP:
+            raise OSError("the requested operation is not possible")
+        return _scan_list()
+
+    def mac(self, *args, **kwargs) -> MacResult:
+        """Station and AP MACs, derived from the board's address so each board has its own."""
+        last = [int(part) for part in board.own_address().split(".")]
+        sta = bytes([0x30, 0xAE, 0xA4, last[1], last[2], last[3]])
+        return MacResult(sta, sta[:5] + bytes([(sta[5] + 1) & 0xFF]))

@@ -61,3 +61,24 @@ def test_unmapped_destination_outside_loopback_is_refused_with_the_fix(monkeypat
             board.route("10.1.2.3")
     finally:
         board.reset()
+
+
+def test_scan_reports_the_configured_networks(monkeypatch):
+    monkeypatch.setenv("FIRMWARE_SIM_WLAN_SCAN", '[["lab", "0a0b0c0d0e0f", 3, 1, -40]]')
+    wlan = WLAN(mode=WLAN.STA)
+    (found,) = wlan.scan()
+    assert (found.ssid, found.bssid, found.sec, found.channel, found.rssi) == (
+        "lab",
+        bytes.fromhex("0a0b0c0d0e0f"),
+        3,
+        1,
+        -40,
+    )
+
+
+def test_mac_is_six_bytes_and_differs_between_boards(board_at):
+    first = WLAN().mac()
+    board.configure(ip="127.0.0.77")
+    second = WLAN().mac()
+    assert len(first.sta_mac) == len(first.ap_mac) == 6
+    assert first.sta_mac != second.sta_mac
