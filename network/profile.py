@@ -2,8 +2,11 @@
 
 Where the firmware has an outright bug, the default profile (``docs``) does what the documentation
 says and, the first time a script reaches such a place, prints one warning line to stderr naming the
-firmware versions that behave differently. A strict profile lists the quirks it reproduces instead.
-The engine and the ``network.Coap`` facade ask the active profile with :meth:`FirmwareProfile.quirk`.
+firmware versions that behave differently. A strict profile lists the quirks it reproduces instead:
+``1.20.2.r6`` (API A) and ``1.20.3.b2`` (API B), each without the other API's functions. The engine
+and the ``network.Coap`` facade ask the active profile with :meth:`FirmwareProfile.quirk`, or, for
+the differences between the two APIs (which the docs profile offers together, silently), with
+:meth:`FirmwareProfile.has` once per context.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ class Quirk:
 
 A_AND_B = "1.20.1 to 1.20.3.b2"
 A_ONLY = "1.20.1 to 1.20.2.r6"
+B_ONLY = "1.20.3.b0 to 1.20.3.b2"
+B_ON = "1.20.3.b0 and later"
 
 INIT_PORT = Quirk("init-port", A_AND_B, "Coap.init(port={port}) binds port {bound} on firmware {versions}")
 UNSET_CONTENT_FORMAT = Quirk(
@@ -85,6 +90,48 @@ LARGE_VALUE = Quirk(
     "a {size}-byte value does not fit one PDU on firmware {versions}, which answer 2.05 without payload",
 )
 
+# Behaviour of one API generation that the docs profile does not warn about (it offers the union of
+# both APIs); strict profiles ask :meth:`FirmwareProfile.has` for these, once per context.
+INIT_ADDRESS_REQUIRED = Quirk(
+    "init-address-required",
+    A_ONLY,
+    "Coap.init() needs an address on firmware {versions} (no client-only mode)",
+)
+READ_ONE_DATAGRAM = Quirk(
+    "read-one-datagram",
+    A_ONLY,
+    "Coap.read() takes no argument on firmware {versions}: it blocks until one datagram came and handles it",
+)
+SWAPPED_IDS = Quirk(
+    "swapped-ids",
+    A_ONLY,
+    "send_request() and the response handler give the byte-swapped message id on firmware {versions}",
+)
+POSITIONAL_SESSIONS = Quirk(
+    "positional-sessions",
+    B_ONLY,
+    "new_client_session(address, port=5683) and remove_client_session(address, port) take positional "
+    "arguments only on firmware {versions}",
+)
+EXACT_URI = Quirk(
+    "exact-uri",
+    B_ON,
+    "resources are looked up by their exact uri string on firmware {versions} ('/sensor' is not 'sensor')",
+)
+WKC_OLDEST_FIRST = Quirk(
+    "wkc-oldest-first", B_ON, "/.well-known/core lists resources oldest first on firmware {versions}"
+)
+EMPTY_URI_PATH = Quirk(
+    "empty-uri-path",
+    B_ON,
+    "a session's send_request() without uri_path sends one empty Uri-Path option on firmware {versions}",
+)
+IRQ_CALLBACKS = Quirk(
+    "irq-callbacks",
+    B_ON,
+    "the response handler runs in the IRQ thread, not inside Coap.read(), on firmware {versions}",
+)
+
 ALL_QUIRKS: tuple[Quirk, ...] = (
     INIT_PORT,
     UNSET_CONTENT_FORMAT,
@@ -99,6 +146,14 @@ ALL_QUIRKS: tuple[Quirk, ...] = (
     PATH_LEADING_SLASH,
     URI_HOST_BINARY,
     LARGE_VALUE,
+    INIT_ADDRESS_REQUIRED,
+    READ_ONE_DATAGRAM,
+    SWAPPED_IDS,
+    POSITIONAL_SESSIONS,
+    EXACT_URI,
+    WKC_OLDEST_FIRST,
+    EMPTY_URI_PATH,
+    IRQ_CALLBACKS,
 )
 
 
@@ -130,6 +185,11 @@ class FirmwareProfile:
                 print(f"firmware-sim: warning: {quirk.describe(**fields)}", file=sys.stderr, flush=True)
         return False
 
+    def has(self, quirk: Quirk) -> bool:
+        """True if this profile reproduces ``quirk``; never warns. For the differences between the two
+        APIs, which the docs profile offers side by side; callers compute it once per context."""
+        return quirk.key in self.reproduces
+
     def reset_warnings(self) -> None:
         with self._lock:
             self._warned.clear()
@@ -140,8 +200,60 @@ def docs_profile() -> FirmwareProfile:
     return FirmwareProfile(name="docs")
 
 
-# Profile factories by --firmware name. firmware_sim adds the strict ones (1.20.2.r6, 1.20.3.b2).
-PROFILES = {"docs": docs_profile}
+def firmware_1_20_2_r6() -> FirmwareProfile:
+    """1.20.2.r6, the last stable release (API A): ``socket()``, module-level ``send_request``,
+    ``read()`` without arguments handling one datagram, no client sessions; its cheap bugs."""
+    return FirmwareProfile(
+        name="1.20.2.r6",
+        reproduces=frozenset(
+            q.key
+            for q in (
+                INIT_PORT,
+                UNSET_CONTENT_FORMAT,
+                UNSET_MAX_AGE,
+                MAX_AGE_8BIT,
+                NO_RETRANSMIT,
+                PATH_LEADING_SLASH,
+                INIT_ADDRESS_REQUIRED,
+                READ_ONE_DATAGRAM,
+                SWAPPED_IDS,
+            )
+        ),
+        hidden=frozenset({"new_client_session", "remove_client_session", "get_client_sessions"}),
+        warn=False,
+    )
+
+
+def firmware_1_20_3_b2() -> FirmwareProfile:
+    """1.20.3.b2, the last beta with ``read()`` (API B): client sessions, ``read(timeout)``, response
+    handler in the IRQ thread, no ``socket()`` or ``send_request``; its cheap bugs."""
+    return FirmwareProfile(
+        name="1.20.3.b2",
+        reproduces=frozenset(
+            q.key
+            for q in (
+                INIT_PORT,
+                UNSET_CONTENT_FORMAT,
+                UNSET_MAX_AGE,
+                MAX_AGE_8BIT,
+                CALLBACK_DISABLE,
+                PATH_LEADING_SLASH,
+                URI_HOST_BINARY,
+                URI_LEADING_SLASH,
+                EXACT_URI,
+                WKC_OLDEST_FIRST,
+                EMPTY_URI_PATH,
+                IRQ_CALLBACKS,
+                POSITIONAL_SESSIONS,
+            )
+        ),
+        hidden=frozenset({"socket", "send_request"}),
+        warn=False,
+    )
+
+
+# Profile factories by --firmware name.
+PROFILES = {"docs": docs_profile, "1.20.2.r6": firmware_1_20_2_r6, "1.20.3.b2": firmware_1_20_3_b2}
 
 
 def by_name(name: str) -> FirmwareProfile:

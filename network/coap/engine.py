@@ -8,6 +8,10 @@ datagram, sends due retransmissions and returns. Nothing a peer sends raises out
 Thread-safety: one re-entrant lock guards the endpoints and the resource table; ``read()`` does not
 hold it while it waits, and calls the response handler after releasing it, so the handler may call
 any Coap function and other threads may change resources and sessions meanwhile.
+
+Firmware differences, fixed per engine by its profile: 1.20.1-1.20.2 ``read()`` handles one datagram
+(``one=True``), never retransmit, and give byte-swapped ids; 1.20.3 runs the response handler in an
+"IRQ" thread of its own instead of inside ``read()``.
 """
 
 from __future__ import annotations
@@ -17,11 +21,14 @@ import random
 import resource as _rlimit
 import selectors
 import socket
+import sys
 import threading
 import time
+import traceback
+from collections import deque
 from collections.abc import Callable
 
-from ..profile import NO_RETRANSMIT, FirmwareProfile
+from ..profile import IRQ_CALLBACKS, NO_RETRANSMIT, SWAPPED_IDS, FirmwareProfile
 from .firmware.resources import ResourceTable
 from .protocol.codec import Message
 from .protocol.exchange import MessageLayer, RequestReceived
@@ -30,6 +37,7 @@ from .protocol.numbers import ALL_COAP_NODES_V4
 _RECV_SIZE = 65536
 _BATCH = 64  # datagrams read from one socket before looking at the others
 _SWEEP_INTERVAL = 5.0  # seconds between expiry sweeps of the de-duplication caches
+_IRQ_LINGER = 0.25  # seconds an idle IRQ thread waits for more callbacks before it ends
 
 
 class Endpoint:
@@ -104,11 +112,14 @@ class Engine:
         self._next_sweep = 0.0
         self._waiting = 0
         self.closed = False
+        self._retransmit = not profile.has(NO_RETRANSMIT)
+        self._swap_ids = profile.has(SWAPPED_IDS)
+        self._irq: IrqThread | None = IrqThread(self) if profile.has(IRQ_CALLBACKS) else None
 
     # -- endpoints ---------------------------------------------------------------------------------
 
     def _layer(self) -> MessageLayer:
-        return MessageLayer(random.Random(self.rng.getrandbits(64)))
+        return MessageLayer(random.Random(self.rng.getrandbits(64)), retransmit=self._retransmit)
 
     def _register(self, ep: Endpoint) -> Endpoint:
         self._selector.register(ep.sock, selectors.EVENT_READ, ep)
@@ -178,6 +189,8 @@ class Engine:
             if self.closed:
                 return
             self.closed = True
+            if self._irq is not None:
+                self._irq.close()
             with contextlib.suppress(OSError):
                 self._wake_w.send(b"\0")
             for ep in self._endpoints():
@@ -204,9 +217,12 @@ class Engine:
 
     # -- the read loop -----------------------------------------------------------------------------
 
-    def read(self, timeout_ms: float) -> None:
-        """Handle datagrams: block until one was handled (``timeout_ms == 0``) or ``timeout_ms`` passes."""
+    def read(self, timeout_ms: float, *, one: bool = False) -> None:
+        """Handle datagrams: block until some were handled (``timeout_ms == 0``) or ``timeout_ms`` passes.
+
+        ``one``: handle exactly one datagram, the first ready, and return (firmware 1.20.1-1.20.2)."""
         deadline = None if timeout_ms <= 0 else time.monotonic() + timeout_ms / 1000.0
+        batch = 1 if one else _BATCH
         select = self._selector.select
         while True:
             with self.lock:
@@ -237,22 +253,25 @@ class Engine:
                         with contextlib.suppress(OSError):
                             self._wake_r.recv(4096)
                     elif not ep.closed:
-                        handled += self._drain(ep, now, calls)
+                        handled += self._drain(ep, now, calls, batch)
+                        if one and handled:
+                            break
             if calls:
                 self._deliver(calls)
             if handled or (deadline is not None and time.monotonic() >= deadline):
                 return
 
-    def _drain(self, ep: Endpoint, now: float, calls: list[tuple]) -> int:
-        """Read up to a batch of datagrams from ``ep`` and process them. Returns how many."""
+    def _drain(self, ep: Endpoint, now: float, calls: list[tuple], batch: int = _BATCH) -> int:
+        """Read up to ``batch`` datagrams from ``ep`` and process them. Returns how many."""
         recvfrom = ep.sock.recvfrom
         receive = ep.layer.receive
         respond = ep.layer.respond
         handle = self.resources.handle
         multicast = ep.multicast
         want_responses = self.response_handler is not None
+        swap = self._swap_ids
         count = 0
-        for _ in range(_BATCH):
+        for _ in range(batch):
             try:
                 data, peer = recvfrom(_RECV_SIZE)
             except BlockingIOError:
@@ -274,7 +293,8 @@ class Engine:
                     respond(event, reply[0], reply[1], reply[2])
             elif want_responses and msg.payload:
                 # modcoap delivers only responses that carry a payload (firmware-coap.md §7.4)
-                calls.append((msg.code, msg.mid, msg.mtype, msg.token, msg.payload))
+                mid = ((msg.mid & 0xFF) << 8) | (msg.mid >> 8) if swap else msg.mid
+                calls.append((msg.code, mid, msg.mtype, msg.token, msg.payload))
         ep.flush()
         if ep.layer.pending_count():
             self._timed.add(ep)
@@ -308,6 +328,9 @@ class Engine:
         return None if nearest is None else nearest - now
 
     def _deliver(self, calls: list[tuple]) -> None:
+        if self._irq is not None:
+            self._irq.put(calls)
+            return
         handler = self.response_handler
         if handler is None:
             return
@@ -326,3 +349,59 @@ _handler_state = threading.local()
 def in_response_handler() -> bool:
     """True while this thread runs the script's response handler."""
     return getattr(_handler_state, "active", False)
+
+
+class IrqThread:
+    """Firmware 1.20.3's "IRQs" MicroPython thread for the response handler: ``read()`` queues the
+    calls, this thread makes them. An uncaught exception prints ``Unhandled exception in callback
+    handler`` and the traceback, and ends the thread for good: no callbacks after that.
+
+    The thread starts with the first callback and ends after ``_IRQ_LINGER`` seconds without one (the
+    next callback starts a new one), so it does not keep a finished script's board running."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._queue: deque[tuple] = deque()
+        self._cond = threading.Condition(threading.Lock())
+        self._running = False
+        self.dead = False
+
+    def put(self, calls: list[tuple]) -> None:
+        with self._cond:
+            if self.dead:
+                return
+            self._queue.extend(calls)
+            if self._running:
+                self._cond.notify()
+                return
+            self._running = True
+        threading.Thread(target=self._run, name="IRQs", daemon=True).start()
+
+    def close(self) -> None:
+        with self._cond:
+            self.dead = True
+            self._queue.clear()
+            self._cond.notify()
+
+    def _run(self) -> None:
+        queue = self._queue
+        while True:
+            with self._cond:
+                if not self._cond.wait_for(lambda: queue or self.dead, _IRQ_LINGER) or self.dead:
+                    self._running = False
+                    return
+                args = queue.popleft()
+            handler = self._engine.response_handler
+            if handler is None:
+                continue
+            try:
+                handler(*args)
+            except BaseException as exc:
+                with self._cond:
+                    self.dead = True
+                    self._running = False
+                    queue.clear()
+                sys.stderr.write("Unhandled exception in callback handler\n")
+                traceback.print_exception(type(exc), exc, exc.__traceback__.tb_next, file=sys.stderr)
+                sys.stderr.flush()
+                return

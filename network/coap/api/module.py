@@ -3,7 +3,9 @@
 The API is the documented one: firmware 1.20.1-1.20.2 (``socket()``, module-level ``send_request``)
 together with 1.20.3.b0-b2 (client sessions, ``read(timeout)``). Arguments are checked as
 MicroPython checks them, with the firmware's exception types and messages. A function the active
-firmware profile lacks raises ``AttributeError`` as on that board.
+firmware profile lacks raises ``AttributeError`` as on that board, and a strict profile gives its
+version's signatures: 1.20.2.r6 ``init(address, ...)`` and ``read()``; 1.20.3.b2 positional-only
+``new_client_session(address, port=5683)`` and ``remove_client_session(address, port)``.
 
 One context per boot, as on the board: a second ``init()`` raises, and there is no ``deinit()``.
 :func:`hard_reset` is the simulator's reboot (not part of the API scripts see).
@@ -22,7 +24,18 @@ import types
 
 from ... import board
 from ... import profile as profiles
-from ...profile import HANDLER_REENTRY, INIT_PORT, MAX_AGE_8BIT, SEND_WITHOUT_PATH, FirmwareProfile
+from ...profile import (
+    EMPTY_URI_PATH,
+    HANDLER_REENTRY,
+    INIT_ADDRESS_REQUIRED,
+    INIT_PORT,
+    MAX_AGE_8BIT,
+    POSITIONAL_SESSIONS,
+    READ_ONE_DATAGRAM,
+    SEND_WITHOUT_PATH,
+    SWAPPED_IDS,
+    FirmwareProfile,
+)
 from ..engine import Endpoint, Engine, in_response_handler
 from ..firmware.resources import REQUEST_DELETE, REQUEST_GET, REQUEST_POST, REQUEST_PUT
 from ..protocol.codec import Message
@@ -42,6 +55,9 @@ class Context:
         self.profile = profile
         self.resources: dict[object, CoapResource] = {}
         self.sessions: list[CoapClientSession] = []
+        # per-request differences between versions, computed once
+        self.swapped_ids = profile.has(SWAPPED_IDS)
+        self.empty_uri_path = profile.has(EMPTY_URI_PATH)
 
     def entered(self, function: str) -> None:
         """Called by the 1.20.1-1.20.2 functions that take modcoap's semaphore: there, calling them from
@@ -51,10 +67,11 @@ class Context:
             self.profile.quirk(HANDLER_REENTRY, function=function)
 
     def send(self, endpoint: Endpoint, request: Message, peer: tuple[str, int]) -> int:
+        """Send ``request``; its message id as the firmware returns it (1.20.1-1.20.2: byte-swapped)."""
         with self.engine.lock:
-            request.mid = endpoint.layer.next_mid()
+            request.mid = mid = endpoint.layer.next_mid()
             self.engine.send_request(endpoint, request, peer)
-        return request.mid
+        return ((mid & 0xFF) << 8) | (mid >> 8) if self.swapped_ids else mid
 
     def facade(self, resource) -> CoapResource:
         obj = self.resources.get(resource)
@@ -73,6 +90,12 @@ def _ctx() -> Context:
     return _context
 
 
+def _profile() -> FirmwareProfile:
+    """The context's profile; before ``init()``, the active one (for argument checks)."""
+    context = _context
+    return profiles.active() if context is None else context.profile
+
+
 def _ipv4(text: str, error: Exception) -> str:
     try:
         return str(ipaddress.IPv4Address(text))
@@ -81,6 +104,7 @@ def _ipv4(text: str, error: Exception) -> str:
 
 
 _INIT = (Param("address", None), Param("port", None, True), Param("service_discovery", False, True))
+_INIT_A = (Param("address"), *_INIT[1:])  # 1.20.1-1.20.2: the address is required
 _ADD = (
     Param("uri"),
     Param("media_type", -1, True),
@@ -111,13 +135,14 @@ class CoapModule(types.ModuleType):
 
     def init(self, *args, **kwargs) -> None:
         """``init(address=None, *, port=5683, service_discovery=False)``: start the context; with an
-        address, serve CoAP on ``address:port``."""
+        address, serve CoAP on ``address:port``. Firmware 1.20.1-1.20.2 require the address."""
         global _context
-        address, port, discovery = parse(args, kwargs, _INIT)
+        profile = profiles.active()
+        params = _INIT_A if profile.has(INIT_ADDRESS_REQUIRED) else _INIT
+        address, port, discovery = parse(args, kwargs, params)
         with _init_lock:
             if _context is not None:
                 raise RuntimeError("Coap module already initialized!")
-            profile = profiles.active()
             bind_port = 5683
             if port is not None:
                 bind_port = to_int(port)
@@ -178,7 +203,12 @@ class CoapModule(types.ModuleType):
 
     def read(self, *args, **kwargs) -> None:
         """``read(timeout=0)``: handle incoming packets; 0 blocks until one was handled, otherwise
-        return after at most ``timeout`` ms or once a packet was handled."""
+        return after at most ``timeout`` ms or once a packet was handled. Firmware 1.20.1-1.20.2:
+        ``read()`` without arguments blocks until one datagram came, and handles just that one."""
+        if _profile().has(READ_ONE_DATAGRAM):
+            check_count(args, kwargs, 0, 0)
+            _ctx().engine.read(0, one=True)
+            return
         check_count(args, kwargs, 0, 1)
         timeout = to_int(args[0]) if args else 0
         if timeout < 0:
@@ -218,8 +248,13 @@ class CoapModule(types.ModuleType):
         return context.send(endpoint, request, (destination, port & 0xFFFF))
 
     def new_client_session(self, *args, **kwargs) -> CoapClientSession:
-        """``new_client_session(destination, port=5683, protocol=UDP)``: a session with its own socket."""
-        destination, port, protocol = parse(args, kwargs, _SESSION)
+        """``new_client_session(destination, port=5683, protocol=UDP)``: a session with its own socket.
+        Firmware 1.20.3.b0-b2: ``new_client_session(destination, port=5683)``, positional only."""
+        if _profile().has(POSITIONAL_SESSIONS):
+            check_count(args, kwargs, 1, 2)
+            destination, port, protocol = args[0], args[1] if len(args) > 1 else 5683, PROTOCOL_UDP
+        else:
+            destination, port, protocol = parse(args, kwargs, _SESSION)
         context = _ctx()
         host = to_str(destination)
         port_number = to_int(port)
@@ -237,7 +272,13 @@ class CoapModule(types.ModuleType):
             return session
 
     def remove_client_session(self, *args, **kwargs) -> None:
-        destination, port, _protocol = parse(args, kwargs, _SESSION)
+        """``remove_client_session(destination, port=5683, protocol=UDP)``. Firmware 1.20.3.b0-b2:
+        ``remove_client_session(destination, port)``, positional only."""
+        if _profile().has(POSITIONAL_SESSIONS):
+            check_count(args, kwargs, 2, 2)
+            destination, port = args
+        else:
+            destination, port, _protocol = parse(args, kwargs, _SESSION)
         context = _ctx()
         key = (to_str(destination), to_int(port))
         with context.engine.lock:

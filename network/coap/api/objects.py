@@ -152,5 +152,7 @@ def build_request(
     options: list[tuple[int, bytes]] = []
     if include_options:
         segments = [] if path is None else path_segments(path, context.profile)
+        if not segments and context.empty_uri_path:
+            segments = [""]  # 1.20.3 (libcoap 4.2): an empty or missing path is one empty Uri-Path
         options = build_options(uri_host=uri_host, uri_port=uri_port, segments=segments, content_format=fmt)
     return Message(0, code, 0, tok, options, body)

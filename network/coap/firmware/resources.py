@@ -5,6 +5,8 @@ resources are matched by their path segments (``"sensor"``, ``"/sensor"`` and ``
 resource), a new resource answers 4.05 until ``callback(op, True)``, ETag is a 16-bit counter that
 starts at 1 and wraps 65535 -> 1, error responses carry the reason phrase and no options, and
 ``/.well-known/core`` lists resources newest first with attributes in reverse order of addition.
+Firmware 1.20.3 (profile quirks ``exact-uri``, ``wkc-oldest-first``) instead looks a resource up by its
+exact ``uri`` string (a request's Uri-Path options joined by '/'), and lists resources oldest first.
 
 :meth:`ResourceTable.handle` turns one request into ``(code, options, payload)`` or None (no answer).
 """
@@ -13,10 +15,12 @@ from __future__ import annotations
 
 from ...profile import (
     ACCEPT_HANG,
+    EXACT_URI,
     LARGE_VALUE,
     UNSET_CONTENT_FORMAT,
     UNSET_MAX_AGE,
     URI_LEADING_SLASH,
+    WKC_OLDEST_FIRST,
     FirmwareProfile,
 )
 from ..protocol.codec import Message, decode_uint, encode_uint
@@ -28,6 +32,7 @@ REQUEST_GET, REQUEST_PUT, REQUEST_POST, REQUEST_DELETE = 1, 2, 4, 8
 # CoAP method code -> modcoap's REQUEST_* bit
 _METHOD_BITS = {1: REQUEST_GET, 2: REQUEST_POST, 3: REQUEST_PUT, 4: REQUEST_DELETE}
 _WELL_KNOWN = (".well-known", "core")
+_WELL_KNOWN_EXACT = ".well-known/core"
 _LARGE_VALUE = 1024  # bytes; larger values do not fit the firmware's PDU (1152 to 1400 bytes)
 
 Response = tuple[int, list[tuple[int, bytes]], bytes]
@@ -52,6 +57,10 @@ def path_key(path: str | tuple[str, ...] | list[str]) -> tuple[str, ...]:
     return tuple(seg for seg in path if seg not in ("", ".", ".."))
 
 
+def _exact_key(uri: str) -> str:
+    return uri
+
+
 def _error(code: int) -> Response:
     return code, [], PHRASES[code].encode()
 
@@ -72,9 +81,11 @@ class Resource:
         "alive",
     )
 
-    def __init__(self, uri: str, media_type: int, max_age: int, value: bytes, etag: bool) -> None:
+    def __init__(
+        self, uri: str, key: tuple[str, ...] | str, media_type: int, max_age: int, value: bytes, etag: bool
+    ) -> None:
         self.uri = uri
-        self.key = path_key(uri)
+        self.key = key
         self.media_type = media_type
         self.max_age = max_age
         self.value = value
@@ -99,28 +110,32 @@ class ResourceTable:
 
     def __init__(self, profile: FirmwareProfile) -> None:
         self.profile = profile
-        self._by_key: dict[tuple[str, ...], Resource] = {}
+        self._exact = profile.has(EXACT_URI)
+        self._oldest_first = profile.has(WKC_OLDEST_FIRST)
+        self._key = _exact_key if self._exact else path_key
+        self._well_known_key = _WELL_KNOWN_EXACT if self._exact else _WELL_KNOWN
+        self._by_key: dict[tuple[str, ...] | str, Resource] = {}
         self._newest_first: list[Resource] = []
 
     # -- the script's side -------------------------------------------------------------------------
 
     def add(self, uri: str, media_type: int, max_age: int, value: object, etag: bool) -> Resource | None:
         """A new resource, or None when one with the same path exists."""
-        key = path_key(uri)
+        key = self._key(uri)
         if key in self._by_key:
             return None
-        resource = Resource(uri, media_type, max_age, encode_value(value), etag)
-        if "/".join(key) != uri and uri:
+        resource = Resource(uri, key, media_type, max_age, encode_value(value), etag)
+        if not self._exact and uri and "/".join(key) != uri:
             self.profile.quirk(URI_LEADING_SLASH, uri=uri, fixed="/".join(key))
         self._by_key[key] = resource
         self._newest_first.insert(0, resource)
         return resource
 
     def get(self, uri: str) -> Resource | None:
-        return self._by_key.get(path_key(uri))
+        return self._by_key.get(self._key(uri))
 
     def remove(self, uri: str) -> None:
-        resource = self._by_key.pop(path_key(uri), None)
+        resource = self._by_key.pop(self._key(uri), None)
         if resource is not None:
             resource.alive = False
             self._newest_first.remove(resource)
@@ -153,10 +168,11 @@ class ResourceTable:
                 return _error(Code.PROXYING_NOT_SUPPORTED)
         if bit is None:
             return _error(Code.METHOD_NOT_ALLOWED)
-        key = path_key(path)
+        key = "/".join(path) if self._exact else path_key(path)
         resource = self._by_key.get(key)
-        if resource is None or (key == _WELL_KNOWN and not resource.methods & REQUEST_GET):
-            if key == _WELL_KNOWN:
+        well_known = key == self._well_known_key
+        if resource is None or (well_known and not resource.methods & REQUEST_GET):
+            if well_known:
                 return self._well_known(queries) if bit == REQUEST_GET else _error(Code.METHOD_NOT_ALLOWED)
             return _error(Code.NOT_FOUND)
         if not resource.methods & bit:
@@ -169,7 +185,8 @@ class ResourceTable:
         return self._put_or_post(resource, msg, bit == REQUEST_PUT)
 
     def _well_known(self, queries: list[str]) -> Response:
-        links = [r.link() for r in self._newest_first]
+        order = reversed(self._newest_first) if self._oldest_first else self._newest_first
+        links = [r.link() for r in order]
         if queries:
             links = [link for link in links if matches(link, queries)]
         if not links:

@@ -10,12 +10,15 @@ Server side: de-duplication by (peer, message id) over EXCHANGE_LIFETIME (CON) /
 bounded in size. Client side: CON retransmission with exponential back-off (ACK_TIMEOUT 2 s,
 ACK_RANDOM_FACTOR 1.5, MAX_RETRANSMIT 4), at most NSTART (1) unacknowledged CONs per server (§4.7:
 later ones wait their turn), piggy-backed and separate responses matched by message id and token.
+With ``retransmit=False`` (libcoap 4.1 as firmware 1.20.1-1.20.2 use it) a CON is sent once, at once
+(no NSTART), and only remembered for matching its response over EXCHANGE_LIFETIME.
 """
 
 from __future__ import annotations
 
 import heapq
 import random
+import sys
 from collections import OrderedDict, deque
 from dataclasses import dataclass
 from typing import Any
@@ -71,8 +74,13 @@ def _empty_ack(mid: int) -> bytes:
 class MessageLayer:
     """Message-layer state of one socket: de-duplication, retransmission and response matching."""
 
-    def __init__(self, rng: random.Random | None = None, *, dedup_capacity: int = 200_000) -> None:
+    def __init__(
+        self, rng: random.Random | None = None, *, dedup_capacity: int = 200_000, retransmit: bool = True
+    ) -> None:
         self._rng = rng or random.Random()
+        self._retransmit = retransmit
+        self._nstart = NSTART if retransmit else sys.maxsize
+        self._max_retransmit = MAX_RETRANSMIT if retransmit else 0
         self._mid = self._rng.randrange(0x10000)
         self.outgoing: list[tuple[bytes, Peer]] = []
         # (peer, mid) -> [expiry, cached reply bytes or None]; insertion order ~ age. An OrderedDict, not
@@ -103,7 +111,7 @@ class MessageLayer:
         data = encode(msg)
         if msg.mtype != CON:
             self.outgoing.append((data, peer))
-        elif self._active.get(peer, 0) >= NSTART:
+        elif self._active.get(peer, 0) >= self._nstart:
             self._queued.setdefault(peer, deque()).append((data, msg.mid, msg.token))
         else:
             self._start(data, msg.mid, msg.token, peer, now)
@@ -111,7 +119,10 @@ class MessageLayer:
 
     def _start(self, data: bytes, mid: int, token: bytes, peer: Peer, now: float) -> None:
         self.outgoing.append((data, peer))
-        timeout = self._rng.uniform(ACK_TIMEOUT, ACK_TIMEOUT * ACK_RANDOM_FACTOR)
+        if self._retransmit:
+            timeout = self._rng.uniform(ACK_TIMEOUT, ACK_TIMEOUT * ACK_RANDOM_FACTOR)
+        else:
+            timeout = EXCHANGE_LIFETIME  # never sent again; the response still matches until then
         key = (peer, mid)
         self._pending[key] = _Pending(data, peer, token, timeout, now + timeout)
         self._active[peer] = self._active.get(peer, 0) + 1
@@ -261,7 +272,7 @@ class MessageLayer:
             pending = self._pending.get(key)
             if pending is None or pending.deadline > now:
                 continue
-            if pending.retransmissions >= MAX_RETRANSMIT:
+            if pending.retransmissions >= self._max_retransmit:
                 del self._pending[key]
                 self.gave_up += 1
                 self._finish(pending.peer, now)
