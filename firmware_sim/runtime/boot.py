@@ -15,6 +15,7 @@ import signal
 import sys
 import threading
 import time
+from typing import NoReturn
 
 import network.board
 import network.lte
@@ -43,6 +44,7 @@ class Board:
         self.flash = Flash(state.flash)
         self.loader = Loader(self.flash)
         self._interrupts = 0
+        self.own_threads: set[int] = set()  # the simulator's threads: not the script's, never keep it up
 
     # -- resets ------------------------------------------------------------------------------------
 
@@ -105,10 +107,10 @@ class Board:
 
     def _keep_running(self) -> None:
         """After main.py: the board runs on while the script's threads do (as a board after main.py)."""
-        main = threading.main_thread().ident
+        mine = {threading.main_thread().ident} | self.own_threads
         grace = time.monotonic() + _THREAD_START_GRACE
         while True:
-            others = any(ident != main for ident in sys._current_frames())
+            others = any(ident not in mine for ident in sys._current_frames())
             if not others and time.monotonic() > grace:
                 return
             time.sleep(0.05)
@@ -121,6 +123,7 @@ class Board:
         timer = threading.Timer(delay, self.stop, args=(0,))
         timer.daemon = True
         timer.start()
+        self.own_threads.add(timer.ident)
 
     def _on_sigint(self, signum, frame) -> None:
         """First Ctrl-C: KeyboardInterrupt in the script, as on the board. Second: stop the simulator."""
@@ -130,23 +133,24 @@ class Board:
         raise KeyboardInterrupt
 
 
-def boot(state: BoardState) -> int:
-    """Run the board until it stops; returns the exit status (a reset never returns here)."""
+def boot(state: BoardState) -> NoReturn:
+    """Run the board until it stops, then end the process with its exit status. The board's threads
+    end with it, and no interpreter shutdown runs (nothing may wait on them or change the status)."""
     board = Board(state)
     try:
-        return board.run()
+        status = board.run()
+    except BaseException:
+        status = 1
+        raise
     finally:
-        board.cleanup()
+        board.stop(status)
 
 
 def main() -> None:
     state = BoardState.from_env()
     if state is None:
         sys.exit("firmware-sim: this module boots a board prepared by `firmware-sim run`; use that command")
-    status = boot(state)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(status)  # threads still running at this point are the board's: they end with it
+    boot(state)
 
 
 if __name__ == "__main__":
