@@ -132,7 +132,15 @@ IRQ_CALLBACKS = Quirk(
     "the response handler runs in the IRQ thread, not inside Coap.read(), on firmware {versions}",
 )
 
+RESET_CAUSE_WDT = Quirk(
+    "reset-cause-wdt",
+    "1.18 to 1.20.3",
+    "reset_cause() is HARD_RESET after machine.reset() here; firmware {versions} reset through the "
+    "watchdog and report WDT_RESET (2)",
+)
+
 ALL_QUIRKS: tuple[Quirk, ...] = (
+    RESET_CAUSE_WDT,
     INIT_PORT,
     UNSET_CONTENT_FORMAT,
     UNSET_MAX_AGE,
@@ -217,6 +225,7 @@ def firmware_1_20_2_r6() -> FirmwareProfile:
                 INIT_ADDRESS_REQUIRED,
                 READ_ONE_DATAGRAM,
                 SWAPPED_IDS,
+                RESET_CAUSE_WDT,
             )
         ),
         hidden=frozenset({"new_client_session", "remove_client_session", "get_client_sessions"}),
@@ -245,6 +254,7 @@ def firmware_1_20_3_b2() -> FirmwareProfile:
                 EMPTY_URI_PATH,
                 IRQ_CALLBACKS,
                 POSITIONAL_SESSIONS,
+                RESET_CAUSE_WDT,
             )
         ),
         hidden=frozenset({"socket", "send_request"}),

@@ -45,6 +45,8 @@ class Board:
         self.loader = Loader(self.flash)
         self._interrupts = 0
         self.own_threads: set[int] = set()  # the simulator's threads: not the script's, never keep it up
+        self.main_file: str | None = None  # machine.main('other.py') chooses the script after boot.py
+        self.interrupt_char = 3  # micropython.kbd_intr(-1) turns Ctrl-C off
 
     # -- resets ------------------------------------------------------------------------------------
 
@@ -93,9 +95,12 @@ class Board:
         self._arm_deadline()
         signal.signal(signal.SIGINT, self._on_sigint)
         try:
-            for name, display in (("boot.py", "boot.py"), (self.state.main_name, self.state.display_name)):
-                if self.flash.real(name).is_file():
-                    self.loader.run(name, display)
+            if self.flash.real("boot.py").is_file():
+                self.loader.run("boot.py", "boot.py")
+            main = self.main_file or self.state.main_name
+            display = self.state.display_name if main == self.state.main_name else main
+            if self.flash.real(main).is_file():
+                self.loader.run(main, display)
         except SystemExit:
             self.reboot(SOFT_RESET, why="sys.exit() soft reset")
         except BaseException as exc:
@@ -130,7 +135,8 @@ class Board:
         self._interrupts += 1
         if self._interrupts > 1:
             self.stop(130, "firmware-sim: stopped (second Ctrl-C)")
-        raise KeyboardInterrupt
+        if self.interrupt_char != -1:
+            raise KeyboardInterrupt
 
 
 def boot(state: BoardState) -> NoReturn:
