@@ -231,3 +231,36 @@ delay = 0.3
     assert any(line.startswith("[sensor] sensor: temperature now") for line in lines)
     assert "[client] client: 2.05 from the sensor: </temperature>;rt=temperature-c" in lines
     assert any(line.startswith("[client] client: 2.05 from the sensor: 2") for line in lines)
+
+
+def test_reset_reboots_with_fresh_state_and_flash_keeps_nvs_and_led_timeline(tmp_path, ip):
+    main = script(
+        tmp_path,
+        f"""
+import machine
+import pycom
+from network import Coap
+boots = pycom.nvs_get('boots', 0) + 1
+pycom.nvs_set('boots', boots)
+Coap.init('{ip}')  # a fresh boot: the one-per-boot Coap context can be created again
+pycom.heartbeat(False)
+pycom.rgbled(0x000010 * boots)
+print('boot', boots, 'cause', machine.reset_cause())
+if boots % 3:
+    machine.reset()
+""",
+    )
+    flash = tmp_path / "board-flash"
+    first = run("run", "--ip", ip, "--flash", str(flash), str(main))
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.splitlines() == ["boot 1 cause 0", "boot 2 cause 1", "boot 3 cause 1"]
+    second = run("run", "--ip", ip, "--flash", str(flash), str(main))
+    assert second.stdout.splitlines() == ["boot 4 cause 0", "boot 5 cause 1", "boot 6 cause 1"]
+    timeline = (flash / ".firmware-sim" / "rgbled.jsonl").read_text()
+    assert '"color": 64' in timeline and '"color": 96' in timeline  # this run's boots 4 and 6
+
+
+def test_a_reboot_loop_is_stopped_with_a_clear_message(tmp_path, ip):
+    done = run("run", "--ip", ip, str(script(tmp_path, "import machine\nmachine.reset()\n")))
+    assert done.returncode == 1
+    assert "firmware-sim: reboot loop: the board reset 10 times" in done.stderr
