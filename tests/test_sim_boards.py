@@ -94,3 +94,51 @@ def test_lte_exists_only_on_boards_with_a_modem(board, has_lte, ip, tmp_path):
     else:
         assert done.returncode == 1
         assert done.stderr.splitlines()[-1].startswith("ImportError: cannot import name 'LTE'")
+
+
+def test_board_sockets_go_through_the_address_map(ip, tmp_path):
+    import socket
+
+    echo_ip = free_loopback_ip()
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as echo:
+        echo.bind((echo_ip, 7777))
+        echo.settimeout(10)
+        main = tmp_path / "main.py"
+        main.write_text("""\
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(5)
+s.sendto(b'ping', ('192.168.1.50', 7777))
+data, sender = s.recvfrom(64)
+print(data, sender[0])
+print(socket.getaddrinfo('192.168.1.50', 7777)[0][-1])
+try:
+    socket.getaddrinfo('example.com', 80)
+except OSError as err:
+    print('no dns', err)
+""")
+        board = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "firmware_sim",
+                "run",
+                "--ip",
+                ip,
+                "--map",
+                f"192.168.1.50={echo_ip}",
+                "--timeout",
+                "10",
+                str(main),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+        )
+        data, sender = echo.recvfrom(64)
+        assert (data, sender[0]) == (b"ping", ip)  # sent from the board's own address
+        echo.sendto(b"pong", sender)
+        out, err = board.communicate(timeout=20)
+    assert board.returncode == 0, err
+    assert out.splitlines() == ["b'pong' 192.168.1.50", "('192.168.1.50', 7777)", "no dns -202"]

@@ -29,16 +29,16 @@ def _peer(address: tuple) -> tuple[str, int]:
 
 def getaddrinfo(host: str, port: int, af: int = 0, type: int = 0, proto: int = 0, flags: int = 0) -> list:
     """Dotted addresses as they are; ``localhost``; names only when the map names them (no DNS)."""
-    if host == "localhost":
-        address = "127.0.0.1"
-    elif host in board.address_map():
-        address = board.address_map()[host]
-    else:
-        try:
-            _host.inet_aton(host)
-        except OSError:
+    try:
+        _host.inet_aton(host)
+        address = host  # as the script wrote it: the map applies when the socket sends
+    except OSError:
+        if host == "localhost":
+            address = "127.0.0.1"
+        elif host in board.address_map():
+            address = board.address_map()[host]
+        else:
             raise OSError(-202) from None  # no DNS on a simulated board: map the name with --map
-        address = host
     kind = type or SOCK_STREAM
     proto = proto or (IPPROTO_UDP if kind == SOCK_DGRAM else IPPROTO_TCP)
     return [(AF_INET, kind, proto, "", (address, port))]
@@ -46,6 +46,7 @@ def getaddrinfo(host: str, port: int, af: int = 0, type: int = 0, proto: int = 0
 
 class socket:  # noqa: N801  (board API)
     def __init__(self, af: int = AF_INET, type: int = SOCK_STREAM, proto: int = 0, *, _wrap=None) -> None:
+        self._bound = _wrap is not None
         if _wrap is not None:
             self._s = _wrap
             return
@@ -59,11 +60,20 @@ class socket:  # noqa: N801  (board API)
     def fileno(self) -> int:
         return self._s.fileno()
 
+    def _own_source(self) -> None:
+        """An unbound socket sends from the board's own address, as the board's only interface."""
+        if not self._bound:
+            self._s.bind((board.own_address(), 0))
+            self._bound = True
+
     def bind(self, address: tuple) -> None:
         self._s.bind((_bind_host(address[0]), int(address[1])))
+        self._bound = True
 
     def connect(self, address: tuple) -> None:
-        self._s.connect(_peer(address))
+        peer = _peer(address)
+        self._own_source()
+        self._s.connect(peer)
 
     def listen(self, backlog: int = 1) -> None:
         self._s.listen(backlog)
@@ -81,7 +91,9 @@ class socket:  # noqa: N801  (board API)
         self._s.sendall(data)
 
     def sendto(self, data: bytes, address: tuple) -> int:
-        return self._s.sendto(data, _peer(address))
+        peer = _peer(address)
+        self._own_source()
+        return self._s.sendto(data, peer)
 
     def recv(self, size: int) -> bytes:
         return self._s.recv(size)
