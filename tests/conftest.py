@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from firmware_sim.runtime.state import BoardState
+
 ROOT = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
@@ -201,3 +203,25 @@ def wait_udp_port(ip: str, port: int = 5683, timeout: float = 10.0) -> None:
                 return
         time.sleep(0.02)
     raise TimeoutError(f"nothing bound UDP {ip}:{port} within {timeout} s")
+
+
+def run_board(  # boots a board process directly, below the command line (tests of the board runtime)
+    flash: Path, main: str, *, scale: float = 1000.0, timeout: float = 60.0, **fields
+) -> subprocess.CompletedProcess:
+    """Boot a board process on ``flash`` with ``main`` as its main.py; it ends when main.py has
+    returned and nothing of the board runs any more (``timeout`` bounds it in any case)."""
+    flash.mkdir(parents=True, exist_ok=True)
+    (flash / "main.py").write_text(main)
+    state = BoardState(flash=str(flash), kind=fields.pop("kind", "lopy4"), time_scale=scale, **fields)
+    env = dict(os.environ, FIRMWARE_SIM_BOARD_STATE=state.to_env(), PYTHONUNBUFFERED="1")
+    return subprocess.run(
+        [sys.executable, "-m", "firmware_sim.runtime.boot"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+# -- module surface ----------------------------------------------------------------------------------

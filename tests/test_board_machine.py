@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import calendar
 import json
-import os
-import subprocess
 import sys
 import threading
 import time
@@ -18,6 +16,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from conftest import run_board
 
 from firmware_sim import runtime
 from firmware_sim.modules import machine
@@ -50,28 +49,6 @@ def wait_until(predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
             return True
         time.sleep(0.005)
     return predicate()
-
-
-def run_board(
-    flash: Path, main: str, *, scale: float = 1000.0, timeout: float = 60.0, **fields
-) -> subprocess.CompletedProcess:
-    """Boot a board process on ``flash`` with ``main`` as its main.py; it ends when main.py has
-    returned and nothing of the board runs any more (``timeout`` bounds it in any case)."""
-    flash.mkdir(parents=True, exist_ok=True)
-    (flash / "main.py").write_text(main)
-    state = BoardState(flash=str(flash), kind=fields.pop("kind", "lopy4"), time_scale=scale, **fields)
-    env = dict(os.environ, FIRMWARE_SIM_BOARD_STATE=state.to_env(), PYTHONUNBUFFERED="1")
-    return subprocess.run(
-        [sys.executable, "-m", "firmware_sim.runtime.boot"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-
-
-# -- module surface ----------------------------------------------------------------------------------
 
 
 def test_constants_are_the_firmwares() -> None:

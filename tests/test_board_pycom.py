@@ -4,13 +4,11 @@ timeline and nvs across resets and runs on a real board process."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import run_board
 
 from firmware_sim import runtime
 from firmware_sim.modules import gc, micropython, pycom
@@ -43,25 +41,6 @@ def reboot(board: Board) -> Board:
 def timeline(board: Board) -> list[dict]:
     path = board.flash.private("rgbled.jsonl")
     return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
-
-
-def run_board(flash: Path, main: str, scale: float = 1000.0) -> subprocess.CompletedProcess:
-    """Boot a board process with ``main`` as its main.py; it ends once main.py has returned."""
-    flash.mkdir(parents=True, exist_ok=True)
-    (flash / "main.py").write_text(main)
-    state = BoardState(flash=str(flash), kind="lopy4", time_scale=scale)
-    env = dict(os.environ, FIRMWARE_SIM_BOARD_STATE=state.to_env(), PYTHONUNBUFFERED="1")
-    return subprocess.run(
-        [sys.executable, "-m", "firmware_sim.runtime.boot"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-
-
-# -- the LED -----------------------------------------------------------------------------------------
 
 
 def test_rgbled_is_refused_while_the_heartbeat_runs(board: Board) -> None:
