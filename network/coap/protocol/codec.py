@@ -103,6 +103,19 @@ def encode(msg: Message) -> bytes:
     return bytes(out)
 
 
+def _extended(nibble: int, data: bytes, pos: int, what: str, mtype: int, mid: int) -> tuple[int, int]:
+    """An option delta or length nibble of 13 or 14 and its extension bytes (§3.1); 15 is an error."""
+    if nibble == 13:
+        if pos >= len(data):
+            raise ParseError(f"truncated option {what}", mtype, mid)
+        return data[pos] + 13, pos + 1
+    if nibble == 14:
+        if pos + 2 > len(data):
+            raise ParseError(f"truncated option {what}", mtype, mid)
+        return ((data[pos] << 8) | data[pos + 1]) + 269, pos + 2
+    raise ParseError(f"option {what} nibble 15", mtype, mid)
+
+
 def decode(data: bytes) -> Message:
     """Parse one datagram. Raises :class:`ParseError` (never anything else) on a format error."""
     n = len(data)
@@ -138,32 +151,10 @@ def decode(data: bytes) -> Message:
             break
         delta = byte >> 4
         length = byte & 0x0F
-        if delta >= 13:
-            if delta == 13:
-                if pos >= n:
-                    raise ParseError("truncated option delta", mtype, mid)
-                delta = data[pos] + 13
-                pos += 1
-            elif delta == 14:
-                if pos + 2 > n:
-                    raise ParseError("truncated option delta", mtype, mid)
-                delta = ((data[pos] << 8) | data[pos + 1]) + 269
-                pos += 2
-            else:
-                raise ParseError("option delta nibble 15", mtype, mid)
+        if delta >= 13:  # small values stay inline: they are the common case
+            delta, pos = _extended(delta, data, pos, "delta", mtype, mid)
         if length >= 13:
-            if length == 13:
-                if pos >= n:
-                    raise ParseError("truncated option length", mtype, mid)
-                length = data[pos] + 13
-                pos += 1
-            elif length == 14:
-                if pos + 2 > n:
-                    raise ParseError("truncated option length", mtype, mid)
-                length = ((data[pos] << 8) | data[pos + 1]) + 269
-                pos += 2
-            else:
-                raise ParseError("option length nibble 15", mtype, mid)
+            length, pos = _extended(length, data, pos, "length", mtype, mid)
         number += delta
         if number > 0xFFFF:
             raise ParseError("option number above 65535", mtype, mid)
