@@ -39,6 +39,7 @@ from ...profile import (
 from ..engine import Endpoint, Engine, in_response_handler
 from ..firmware.resources import REQUEST_DELETE, REQUEST_GET, REQUEST_POST, REQUEST_PUT
 from ..protocol.codec import Message
+from ..protocol.numbers import MediaType
 from .mpargs import Param, check_count, parse, to_int, to_str
 from .objects import CoapClientSession, CoapResource, build_request
 
@@ -308,14 +309,7 @@ def _make_module() -> CoapModule:
         "REQUEST_PUT": REQUEST_PUT,
         "REQUEST_POST": REQUEST_POST,
         "REQUEST_DELETE": REQUEST_DELETE,
-        "MEDIATYPE_TEXT_PLAIN": 0,
-        "MEDIATYPE_APP_LINK_FORMAT": 40,
-        "MEDIATYPE_APP_XML": 41,
-        "MEDIATYPE_APP_OCTET_STREAM": 42,
-        "MEDIATYPE_APP_RDF_XML": 43,
-        "MEDIATYPE_APP_EXI": 47,
-        "MEDIATYPE_APP_JSON": 50,
-        "MEDIATYPE_APP_CBOR": 60,
+        **{f"MEDIATYPE_{media.name}": int(media) for media in MediaType},
     }
     for name, value in constants.items():
         setattr(module, name, value)

@@ -8,11 +8,11 @@ none of them, but still the token and payload. The payload is added only when no
 from __future__ import annotations
 
 from ...profile import PATH_LEADING_SLASH, FirmwareProfile
-from ..protocol.numbers import Option
+from ..protocol.numbers import MediaType, Option
 
 # modcoap's REQUEST_* bit -> CoAP method code (GET 0.01, PUT 0.03, POST 0.02, DELETE 0.04)
 METHOD_CODES = {1: 1, 2: 3, 4: 2, 8: 4}
-CONTENT_FORMATS = frozenset({-1, 0, 40, 41, 42, 43, 47, 50, 60})
+CONTENT_FORMATS = frozenset({-1, *(int(media) for media in MediaType)})  # -1: no Content-Format
 
 
 def check_method(method: int) -> int:
