@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno as _errno
 import os as _host_os
+import posixpath as _posixpath
 from collections import namedtuple
 
 from ..boards import FIRMWARE_VERSION, MICROPYTHON_VERSION
@@ -59,7 +60,7 @@ def ilistdir(path: str = ""):
     flash = _flash()
     base = flash.board_path(path or flash.cwd)
     for name in listdir(base):
-        real = flash.real(f"{base}/{name}")
+        real = flash.real(_posixpath.join(base, name))
         yield (name, 0x4000 if real.is_dir() else 0x8000, 0, real.stat().st_size if real.is_file() else 0)
 
 

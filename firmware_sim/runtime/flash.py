@@ -76,7 +76,9 @@ class Flash:
         return real
 
     def open(self, file, mode: str = "r", *args, **kwargs):
-        """The board's ``open``: only files under ``/flash``."""
+        """The board's ``open``: only files under ``/flash``; text is not newline-translated (MicroPython)."""
+        if "b" not in mode and not args:
+            kwargs.setdefault("newline", "")
         with mp_errors():
             return builtins.open(self.real(file), mode, *args, **kwargs)
 

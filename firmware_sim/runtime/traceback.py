@@ -8,6 +8,7 @@ ZeroDivisionError: divide by zero
 
 from __future__ import annotations
 
+import errno
 import re
 import types
 
@@ -19,11 +20,24 @@ _MESSAGES = [
 
 
 def board_message(exc: BaseException) -> str:
+    if isinstance(exc, SyntaxError):
+        return exc.msg if isinstance(exc, IndentationError) else "invalid syntax"
+    if isinstance(exc, OSError) and isinstance(exc.errno, int) and len(exc.args) == 2:
+        return f"[Errno {exc.errno}] {errno.errorcode.get(exc.errno, exc.strerror)}"  # [Errno 2] ENOENT
     message = str(exc)
     for kind, pattern, replacement in _MESSAGES:
         if isinstance(exc, kind):
             return pattern.sub(replacement, message)
     return message
+
+
+def board_name(exc: BaseException) -> str:
+    """The exception's name on the board: CPython's OSError subclasses (FileNotFoundError...) are all
+    ``OSError`` there."""
+    kind = type(exc)
+    if isinstance(exc, OSError) and kind is not OSError and kind.__module__ == "builtins":
+        return "OSError"
+    return kind.__name__
 
 
 def format_exception(exc: BaseException, board_files: set[str]) -> str:
@@ -35,6 +49,9 @@ def format_exception(exc: BaseException, board_files: set[str]) -> str:
             name = code.co_name
             lines.append(f'  File "{code.co_filename}", line {tb.tb_lineno}, in {name}')
         tb = tb.tb_next
+    if isinstance(exc, SyntaxError) and exc.filename in board_files:
+        lines.append(f'  File "{exc.filename}", line {exc.lineno}')  # where the compiler stopped
     message = board_message(exc)
-    lines.append(f"{type(exc).__name__}: {message}" if message else type(exc).__name__)
+    name = board_name(exc)
+    lines.append(f"{name}: {message}" if message else name)
     return "\n".join(lines) + "\n"
