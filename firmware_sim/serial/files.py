@@ -1,0 +1,494 @@
+"""The board's filesystem through small snippets run in its raw REPL.
+
+Uploads are atomic and verified: the data goes to ``<name>.fsim-part`` next to the final name in
+base64 chunks, the board hashes that file (``uhashlib.sha256`` + ``ubinascii``) and renames it onto
+the final name only if the hash equals the local file's. A transfer that breaks leaves the final
+name untouched (the old file, or none); the temporary file is removed when the board still answers.
+Downloads stream base64 lines in one exec and end with the board's SHA-256 of what it read.
+
+Board paths are POSIX paths; relative ones are under ``/flash`` (the board's working directory).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import os
+import posixpath
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .progress import Progress
+from .transport import Board, BoardError, BoardReset, BoardTimeout, PortGone, RunnerError
+
+FLASH = "/flash"
+TEMP_SUFFIX = ".fsim-part"
+PUT_CHUNK = 2048  # file bytes per exec when uploading (base64: 2732 characters of code)
+GET_CHUNK = 1536  # file bytes per output line when downloading (base64: 2048 characters)
+IGNORED = {"__pycache__"}  # plus every name starting with "." and *.pyc
+
+# Defined once per board session (its globals live until a soft reset). Runs on MicroPython 1.11.
+PRELUDE = """\
+try:
+ import uos as _fo
+except ImportError:
+ import os as _fo
+try:
+ import ubinascii as _fb
+except ImportError:
+ import binascii as _fb
+try:
+ import uhashlib as _fh
+except ImportError:
+ import hashlib as _fh
+def _fsim_j(p,n):
+ return (p if p!='/' else '')+'/'+n
+def _fsim_st(p):
+ try:
+  s=_fo.stat(p)
+ except OSError:
+  return None
+ return (s[0]&0x4000!=0,s[6])
+def _fsim_sha(p):
+ h=_fh.sha256()
+ f=open(p,'rb')
+ try:
+  while 1:
+   c=f.read(1024)
+   if not c:break
+   h.update(c)
+ finally:
+  f.close()
+ return _fb.hexlify(h.digest()).decode()
+def _fsim_ls(p):
+ s=_fo.stat(p)
+ if not s[0]&0x4000:
+  print(repr((p,False,s[6])))
+  return
+ for e in _fo.ilistdir(p):
+  d=e[1]&0x4000!=0
+  print(repr((e[0],d,0 if d else _fo.stat(_fsim_j(p,e[0]))[6])))
+def _fsim_walk(p):
+ for e in _fo.ilistdir(p):
+  q=_fsim_j(p,e[0])
+  if e[1]&0x4000:
+   print(repr((q,True,0)))
+   _fsim_walk(q)
+  else:
+   print(repr((q,False,_fo.stat(q)[6])))
+def _fsim_mkdirs(p):
+ q=''
+ for s in p.split('/'):
+  if s:
+   q+='/'+s
+   t=_fsim_st(q)
+   if t is None:
+    _fo.mkdir(q)
+   elif not t[0]:
+    raise OSError(20)
+def _fsim_rm(p,r):
+ if _fo.stat(p)[0]&0x4000:
+  if not r:
+   raise OSError(21)
+  for n in [e[0] for e in _fo.ilistdir(p)]:
+   _fsim_rm(_fsim_j(p,n),1)
+  _fo.rmdir(p)
+ else:
+  _fo.remove(p)
+def _fsim_get(p,n):
+ h=_fh.sha256()
+ f=open(p,'rb')
+ try:
+  while 1:
+   c=f.read(n)
+   if not c:break
+   h.update(c)
+   print(_fb.b2a_base64(c).decode(),end='')
+ finally:
+  f.close()
+ print('#'+_fb.hexlify(h.digest()).decode())
+def _fsim_done(t,p,x):
+ _fsim_f.close()
+ h=_fsim_sha(t)
+ if h!=x:
+  _fo.remove(t)
+  print('bad '+h)
+  return
+ try:
+  _fo.rename(t,p)
+ except OSError:
+  _fo.remove(p)
+  _fo.rename(t,p)
+ print('ok')
+def _fsim_drop(t):
+ try:
+  _fsim_f.close()
+ except Exception:
+  pass
+ try:
+  _fo.remove(t)
+ except Exception:
+  pass
+"""
+
+
+class RemoteError(RunnerError):
+    """A filesystem operation failed on the board (missing file, not a folder, full flash...)."""
+
+
+@dataclass
+class Entry:
+    """A file or folder on the board."""
+
+    name: str
+    path: str
+    is_dir: bool
+    size: int = 0
+
+
+@dataclass
+class SyncResult:
+    """What ``sync`` did: board paths sent and left alone, and the file bytes sent."""
+
+    sent: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    bytes_sent: int = 0
+
+
+def remote_path(path: str | None, cwd: str = FLASH) -> str:
+    """An absolute, normalised board path; relative paths (and a leading ``:``, as mpremote writes
+    them) are under ``cwd``."""
+    p = (path or "").strip()
+    if p.startswith(":"):
+        p = p[1:]
+    p = posixpath.normpath(posixpath.join(cwd, p)) if p else cwd
+    return "/" + p.lstrip("/")
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(65536), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def local_files(folder: Path) -> list[tuple[Path, str]]:
+    """The files of a project folder to send, with their POSIX paths relative to it (sorted); skips
+    dot files and folders, ``__pycache__`` and ``*.pyc``."""
+    found: list[tuple[Path, str]] = []
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in IGNORED)
+        for name in sorted(files):
+            if name.startswith(".") or name.endswith(".pyc"):
+                continue
+            path = Path(root) / name
+            found.append((path, path.relative_to(folder).as_posix()))
+    return found
+
+
+def _lit(value: object) -> str:
+    return repr(value)
+
+
+class RemoteFS:
+    """Filesystem operations on ``board`` (in its raw REPL)."""
+
+    def __init__(self, board: Board, chunk_size: int = PUT_CHUNK) -> None:
+        self.board = board
+        self.chunk_size = chunk_size
+        self._prelude_at: int | None = None  # board.resets when the helpers were defined
+
+    # running snippets
+
+    def _ready(self) -> None:
+        if self._prelude_at != self.board.resets or not self.board.in_raw:
+            self.board.exec(PRELUDE)
+            self._prelude_at = self.board.resets
+
+    def call(self, code: str, path: str = "", **kwargs: object) -> bytes:
+        """Run ``code`` after the helpers are defined; board errors become ``RemoteError``."""
+        self._ready()
+        try:
+            return self.board.exec(code, **kwargs)  # type: ignore[arg-type]
+        except BoardError as err:
+            if err.exc_type == "NameError" and "_fsim" in err.message:  # helpers lost: define them again
+                self._prelude_at = None
+                self._ready()
+                return self.board.exec(code, **kwargs)  # type: ignore[arg-type]
+            raise self._error(err, path) from None
+
+    def _error(self, err: BoardError, path: str) -> RemoteError:
+        port = self.board.port
+        name = err.errno_name or {2: "ENOENT", 17: "EEXIST", 20: "ENOTDIR", 21: "EISDIR", 28: "ENOSPC"}.get(
+            err.errno or 0
+        )
+        if name == "ENOENT":
+            return RemoteError(
+                f"{path}: no such file or folder on the board",
+                f"list what is there with `firmware-sim ls --port {port} {posixpath.dirname(path) or '/'}`",
+            )
+        if name == "ENOTDIR":
+            return RemoteError(
+                f"{path}: a file on the board is in the way of a folder", "remove or rename it"
+            )
+        if name == "EISDIR":
+            return RemoteError(f"{path}: is a folder on the board", "use rm -r to remove a folder")
+        if name == "EEXIST":
+            return RemoteError(f"{path}: already exists on the board", "remove it first")
+        if name == "ENOSPC":
+            return RemoteError(
+                f"{path}: the board's flash is full", "remove files from it (firmware-sim rm) and retry"
+            )
+        if name in ("EACCES", "EPERM", "EINVAL"):
+            return RemoteError(f"{path}: the board refused ({err.message})", "check the path")
+        return RemoteError(f"{path}: the board raised {err.message}", "see the board's traceback above")
+
+    # queries
+
+    def stat(self, path: str) -> tuple[bool, int] | None:
+        """``(is_dir, size)`` of a board path, None when it does not exist."""
+        p = remote_path(path)
+        out = self.call(f"print(repr(_fsim_st({_lit(p)})))", p)
+        return _literal(out.decode().strip())  # type: ignore[return-value]
+
+    def ls(self, path: str | None = None) -> list[Entry]:
+        """The entries of a folder (or the file itself), folders first, then by name."""
+        p = remote_path(path)
+        entries = []
+        for line in self.call(f"_fsim_ls({_lit(p)})", p).decode().splitlines():
+            if line.strip():
+                name, is_dir, size = _literal(line.strip())  # type: ignore[misc]
+                full = name if name.startswith("/") else posixpath.join(p, name)  # a file lists itself
+                entries.append(Entry(posixpath.basename(full), full, bool(is_dir), int(size)))
+        return sorted(entries, key=lambda e: (not e.is_dir, e.name))
+
+    def walk(self, path: str) -> list[Entry]:
+        """Every file and folder below a board folder (absolute paths)."""
+        p = remote_path(path)
+        entries = []
+        for line in self.call(f"_fsim_walk({_lit(p)})", p).decode().splitlines():
+            if line.strip():
+                full, is_dir, size = _literal(line.strip())  # type: ignore[misc]
+                entries.append(Entry(posixpath.basename(full), full, bool(is_dir), int(size)))
+        return entries
+
+    def sha256(self, path: str) -> str | None:
+        """The board's SHA-256 (hex) of a file, None when it is missing."""
+        return self.sha256_many([path])[remote_path(path)]
+
+    def sha256_many(self, paths: Iterable[str]) -> dict[str, str | None]:
+        """SHA-256 of several board files in one exec (None for missing ones)."""
+        wanted = [remote_path(p) for p in paths]
+        if not wanted:
+            return {}
+        code = f"for _p in {_lit(wanted)}:\n try:\n  print(_fsim_sha(_p))\n except Exception:\n  print('-')\n"
+        lines = [line.strip() for line in self.call(code).decode().splitlines() if line.strip()]
+        return {
+            p: (h if h != "-" else None) for p, h in zip(wanted, lines + ["-"] * len(wanted), strict=False)
+        }
+
+    # changes
+
+    def mkdirs(self, *paths: str) -> None:
+        """Create folders and their parents (``mkdir -p``) in one exec."""
+        wanted = [remote_path(p) for p in paths]
+        if wanted:
+            self.call(f"for _p in {_lit(wanted)}:\n _fsim_mkdirs(_p)\n", ", ".join(wanted))
+
+    def rm(self, path: str, recursive: bool = False) -> None:
+        p = remote_path(path)
+        if p in ("/", FLASH):
+            raise RemoteError(
+                f"refusing to remove {p} itself", f"remove what is inside it, e.g. rm -r {FLASH}/lib"
+            )
+        self.call(f"_fsim_rm({_lit(p)},{1 if recursive else 0})", p)
+
+    # transfers
+
+    def put_file(self, local: Path, remote: str, progress: Progress | None = None) -> int:
+        """Upload one file atomically; the board verifies the SHA-256 before the rename. Its size."""
+        dest = remote_path(remote)
+        temp = dest + TEMP_SUFFIX
+        data = local.read_bytes()
+        expected = hashlib.sha256(data).hexdigest()
+        self._ready()
+        try:
+            self.call(f"_fsim_f=open({_lit(temp)},'wb')\n_fsim_w=_fsim_f.write\n_fsim_d=_fb.a2b_base64", dest)
+            for i in range(0, len(data), self.chunk_size):
+                piece = data[i : i + self.chunk_size]
+                self.call(f"_fsim_w(_fsim_d('{base64.b64encode(piece).decode()}'))", dest)
+                if progress is not None:
+                    progress.update(len(piece))
+            answer = (
+                self.call(f"_fsim_done({_lit(temp)},{_lit(dest)},{_lit(expected)})", dest).decode().strip()
+            )
+        except (BoardTimeout, PortGone, BoardReset) as err:
+            err.fix = f"{err.fix}; {dest} was not changed" + (
+                f" (a partial copy may remain as {temp})" if not isinstance(err, PortGone) else ""
+            )
+            raise
+        except BaseException:
+            self._drop(temp)
+            raise
+        if answer != "ok":
+            got = answer.split()[-1] if answer else "nothing"
+            raise RemoteError(
+                f"{dest}: the copy on the board has SHA-256 {got}, not {expected} (the data was damaged on "
+                "the line); the board's file was left unchanged",
+                "retry; if it persists check the cable or lower the chunk size",
+            )
+        return len(data)
+
+    def _drop(self, temp: str) -> None:
+        """Best-effort removal of a temporary upload while the board still answers."""
+        board = self.board
+        try:
+            if not board.in_raw:
+                board.enter_raw_repl()
+            self.call(f"_fsim_drop({_lit(temp)})", temp)
+        except (RunnerError, KeyboardInterrupt):
+            pass
+
+    def get_file(self, remote: str, local: Path, progress: Progress | None = None) -> int:
+        """Download one file (to ``local.fsim-part``, renamed once its SHA-256 matches). Its size."""
+        src = remote_path(remote)
+        temp = local.with_name(local.name + TEMP_SUFFIX)
+        h = hashlib.sha256()
+        state = {"pending": b"", "remote": None, "size": 0}
+        local.parent.mkdir(parents=True, exist_ok=True)
+        with temp.open("wb") as out:
+
+            def take(chunk: bytes) -> None:
+                lines = (state["pending"] + chunk).split(b"\n")  # type: ignore[operator]
+                state["pending"] = lines.pop()
+                for line in lines:
+                    line = line.strip()
+                    if line.startswith(b"#"):
+                        state["remote"] = line[1:].decode()
+                    elif line:
+                        data = binascii.a2b_base64(line)
+                        h.update(data)
+                        out.write(data)
+                        state["size"] += len(data)  # type: ignore[operator]
+                        if progress is not None:
+                            progress.update(len(data))
+
+            try:
+                self.call(f"_fsim_get({_lit(src)},{GET_CHUNK})", src, on_output=take)
+                take(b"\n")
+            except BaseException:
+                out.close()
+                temp.unlink(missing_ok=True)
+                raise
+        if state["remote"] != h.hexdigest():
+            temp.unlink(missing_ok=True)
+            raise RemoteError(
+                f"{src}: the data received does not match the board's SHA-256 (damaged on the line)",
+                "retry; if it persists check the cable",
+            )
+        os.replace(temp, local)
+        return int(state["size"])  # type: ignore[arg-type]
+
+    def put(
+        self, local: Path, remote: str | None = None, progress: bool | None = None
+    ) -> list[tuple[Path, str]]:
+        """Copy a file or folder to the board; returns ``(local, board path)`` of every file sent.
+
+        A file goes to ``remote`` (default ``/flash/<name>``; into it when it is a folder or ends with
+        ``/``). A folder's contents go into ``remote`` (default ``/flash/<folder name>``)."""
+        if local.is_dir():
+            root = remote_path(remote) if remote else remote_path(local.resolve().name)
+            pairs = [(path, posixpath.join(root, rel)) for path, rel in local_files(local)]
+            folders = {root} | {posixpath.dirname(dest) for _, dest in pairs}
+        elif local.is_file():
+            if remote is None or remote.rstrip().endswith("/") or remote.strip() in ("", ":"):
+                dest = posixpath.join(remote_path(remote), local.name)
+            else:
+                dest = remote_path(remote)
+                st = self.stat(dest)
+                if st is not None and st[0]:
+                    dest = posixpath.join(dest, local.name)
+            pairs = [(local, dest)]
+            folders = {posixpath.dirname(dest)}
+        else:
+            raise RemoteError(f"{local}: no such file or folder", "give an existing local file or folder")
+        self.mkdirs(*sorted(f for f in folders if f not in ("/", FLASH)))
+        self._send(pairs, progress)
+        return pairs
+
+    def _send(self, pairs: list[tuple[Path, str]], progress: bool | None) -> int:
+        total = sum(path.stat().st_size for path, _ in pairs)
+        bar = Progress(total, "put", progress)
+        try:
+            for path, dest in pairs:
+                bar.label = f"put {dest}"
+                self.put_file(path, dest, bar)
+        finally:
+            bar.done()
+        return total
+
+    def get(self, remote: str, local: Path | None = None, progress: bool | None = None) -> list[Path]:
+        """Copy a board file or folder here; returns the local files written.
+
+        A file goes to ``local`` (default ``./<name>``; into it when it is a folder). A folder's
+        contents go into ``local`` (default ``./<folder name>``)."""
+        src = remote_path(remote)
+        st = self.stat(src)
+        if st is None:
+            raise self._error(BoardError("OSError: [Errno 2] ENOENT"), src)
+        is_dir, size = st
+        if is_dir:
+            root = local if local is not None else Path(posixpath.basename(src) or "flash")
+            found = self.walk(src)
+            pairs = [(e.path, root / posixpath.relpath(e.path, src)) for e in found if not e.is_dir]
+            sizes = {e.path: e.size for e in found if not e.is_dir}
+            for e in found:
+                if e.is_dir:
+                    (root / posixpath.relpath(e.path, src)).mkdir(parents=True, exist_ok=True)
+            root.mkdir(parents=True, exist_ok=True)
+        else:
+            dest = local if local is not None else Path(posixpath.basename(src))
+            if dest.is_dir():
+                dest = dest / posixpath.basename(src)
+            pairs = [(src, dest)]
+            sizes = {src: size}
+        bar = Progress(sum(sizes.values()), "get", progress)
+        try:
+            for path, dest in pairs:
+                bar.label = f"get {path}"
+                self.get_file(path, dest, bar)
+        finally:
+            bar.done()
+        return [dest for _, dest in pairs]
+
+    def sync(self, folder: Path, remote: str = FLASH, progress: bool | None = None) -> SyncResult:
+        """Send the files of ``folder`` whose SHA-256 differs from the board's copy (or that it lacks)."""
+        root = remote_path(remote)
+        files = [(path, posixpath.join(root, rel)) for path, rel in local_files(folder)]
+        remote_hashes = self.sha256_many(dest for _, dest in files)
+        result = SyncResult()
+        changed = []
+        for path, dest in files:
+            if remote_hashes.get(dest) == sha256_file(path):
+                result.unchanged.append(dest)
+            else:
+                changed.append((path, dest))
+        if changed:
+            self.mkdirs(*sorted({posixpath.dirname(d) for _, d in changed} - {"/", FLASH}))
+            result.bytes_sent = self._send(changed, progress)
+        result.sent = [dest for _, dest in changed]
+        return result
+
+
+def _literal(text: str) -> object:
+    import ast
+
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        raise RunnerError(
+            f"unexpected answer from the board: {text[:80]!r}", "retry; if it persists reset the board"
+        ) from None
