@@ -123,6 +123,10 @@ def _prepare_flash(path: Path, flash_dir: str | None) -> tuple[Path, bool, str]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    if args.port:
+        from .serial.commands import run_on_port
+
+        return run_on_port(args)
     mapping = _parse_map(args.map)
     ip = _loopback(args.ip, "--ip") if args.ip else _free_board_ip()
     if args.time_scale <= 0:
@@ -283,6 +287,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("path", metavar="PATH", help="a .py script (run as main.py) or a folder used as /flash")
     run.add_argument(
+        "--port",
+        metavar="PORT",
+        help="run the script on the board at PORT (a device path, auto, or socket://host:port) instead of "
+        "a simulated board; it is not copied, its output streams live",
+    )
+    run.add_argument(
         "--board",
         choices=sorted(KINDS),
         default="lopy4",
@@ -345,7 +355,33 @@ def build_parser() -> argparse.ArgumentParser:
         "--time-scale", metavar="N", type=float, default=1.0, help="board time speed-up for all boards"
     )
     up.set_defaults(handler=cmd_up)
+
+    from .virtual import relay
+
+    board = sub.add_parser(
+        "board",
+        help="a virtual Pycom board on a pseudo-terminal or TCP port, for mpremote and the serial runner",
+        description="A simulated Pycom board on a serial line (a pseudo-terminal or a loopback TCP port) "
+        "that mpremote, pyboard.py and the firmware-sim serial runner accept. The first output line is "
+        "the port to connect to, e.g.: firmware-sim board  ->  /dev/pts/7, then "
+        "firmware-sim exec --port /dev/pts/7 'print(1)' or mpremote connect /dev/pts/7 fs ls",
+    )
+    relay.add_arguments(board)
+    board.set_defaults(handler=_cmd_board)
+
+    from .serial.commands import add_commands
+
+    add_commands(sub)
     return parser
+
+
+def _cmd_board(args: argparse.Namespace) -> int:
+    from .virtual import relay
+
+    try:
+        return relay.run(args)
+    except relay.UsageError as err:
+        raise UsageError(str(err)) from None
 
 
 def main(argv: list[str] | None = None) -> int:
