@@ -1,0 +1,126 @@
+"""Where the board tests run: a virtual board started here (default, what CI does), or a real board.
+
+    pytest board_tests                          # starts a virtual LoPy4 on a pseudo-terminal
+    pytest board_tests --board-port /dev/ttyACM0   # your board (or --board-port auto)
+
+A test that needs something a board kind does not have (LTE on a LoPy4) is skipped with the reason.
+Tests that talk to the board over the network reach it only at a loopback address unless
+``--allow-lan`` says the board's own LAN address may be used.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from firmware_sim.serial.transport import Board
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("board", "board tests")
+    group.addoption(
+        "--board-port",
+        default=None,
+        help="run on this board (device path, 'auto' or socket://host:port) instead of a virtual one",
+    )
+    group.addoption("--board-kind", default="lopy4", help="kind of virtual board to start (default lopy4)")
+    group.addoption(
+        "--allow-lan", action="store_true", help="let network tests reach a real board at its LAN address"
+    )
+
+
+def _free_ip() -> str:
+    rng = random.SystemRandom()
+    while True:
+        ip = f"127.{rng.randrange(1, 255)}.{rng.randrange(256)}.{rng.randrange(2, 255)}"
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            try:
+                probe.bind((ip, 5683))
+            except OSError:
+                continue
+        return ip
+
+
+@pytest.fixture(scope="session")
+def board_port(request: pytest.FixtureRequest) -> Iterator[str]:
+    port = request.config.getoption("--board-port")
+    if port:
+        yield port
+        return
+    flash = tempfile.mkdtemp(prefix="board-tests-flash-")
+    command = [
+        sys.executable,
+        "-m",
+        "firmware_sim.virtual",
+        "--pty",
+        "--flash",
+        flash,
+        "--ip",
+        _free_ip(),
+        "--board",
+        request.config.getoption("--board-kind"),
+    ]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=ROOT)
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline().strip()  # the device, printed first
+        if not line:
+            pytest.fail(f"the virtual board printed no device (exit status {proc.poll()})")
+        yield line
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture
+def board(board_port: str) -> Iterator[Board]:
+    """The board, connected, in the raw REPL after a soft reset (a clean namespace for each test)."""
+    with Board(board_port).open() as connected:
+        connected.enter_raw_repl(soft_reset=True)
+        yield connected
+
+
+@pytest.fixture
+def platform(board: Board) -> str:
+    return board.eval("__import__('sys').platform")
+
+
+def reconnect_after_reset(port: str, timeout: float = 20.0) -> Board:
+    """A board that was reset: open it again once it answers (a real board reboots for a few seconds)."""
+    end = time.monotonic() + timeout
+    while True:
+        try:
+            connected = Board(port).open()
+            connected.enter_raw_repl()
+            return connected
+        except Exception:
+            if time.monotonic() > end:
+                raise
+            time.sleep(0.5)
+
+
+def board_address(board: Board, allow_lan: bool) -> str:
+    """The board's address; skip unless it is loopback or --allow-lan was given."""
+    address = board.eval("__import__('network').WLAN().ifconfig()[0]")
+    if not ipaddress.ip_address(address).is_loopback and not allow_lan:
+        pytest.skip(f"the board is at {address}, not on loopback; pass --allow-lan to let the test reach it")
+    return address
+
+
+def is_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
