@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import ipaddress
 import os
-import random
-import socket
 import subprocess
 import sys
 import tempfile
@@ -24,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from firmware_sim.serial.transport import Board
+from network.board import free_address
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -41,18 +40,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
-def _free_ip() -> str:
-    rng = random.SystemRandom()
-    while True:
-        ip = f"127.{rng.randrange(1, 255)}.{rng.randrange(256)}.{rng.randrange(2, 255)}"
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-            try:
-                probe.bind((ip, 5683))
-            except OSError:
-                continue
-        return ip
-
-
 @pytest.fixture(scope="session")
 def board_port(request: pytest.FixtureRequest) -> Iterator[str]:
     port = request.config.getoption("--board-port")
@@ -68,7 +55,7 @@ def board_port(request: pytest.FixtureRequest) -> Iterator[str]:
         "--flash",
         flash,
         "--ip",
-        _free_ip(),
+        free_address(),
         "--board",
         request.config.getoption("--board-kind"),
     ]

@@ -5,10 +5,8 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import os
-import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -16,6 +14,7 @@ import threading
 import time
 from pathlib import Path
 
+import network.board
 from network import profile as profiles
 
 from .boards import KINDS
@@ -62,18 +61,8 @@ class UsageError(Exception):
 
 
 def _free_board_ip(taken: set[str] = frozenset()) -> str:
-    """The first 127.0.0.x (x >= 2) where UDP port 5683 is free, so several boards can run at once."""
-    for last in range(2, 255):
-        ip = f"127.0.0.{last}"
-        if ip in taken:
-            continue
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-            try:
-                probe.bind((ip, 5683))
-            except OSError:
-                continue
-        return ip
-    return f"127.{random.randrange(1, 255)}.{random.randrange(256)}.{random.randrange(2, 255)}"
+    """A free 127.0.0.x for a board, so several boards can each serve CoAP on port 5683."""
+    return network.board.free_address(first_free=True, taken=frozenset(taken))
 
 
 def _loopback(value: str, option: str) -> str:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import random
+import socket
 
 ENV_IP = "FIRMWARE_SIM_IP"
 ENV_MAP = "FIRMWARE_SIM_MAP"
@@ -84,6 +86,28 @@ def unroute(address: str) -> str:
         if destination == address:
             return source
     return address
+
+
+def free_address(port: int = 5683, *, first_free: bool = False, taken: frozenset[str] = frozenset()) -> str:
+    """A loopback address where UDP ``port`` is free (checked by binding it), so boards and peers can
+    all use CoAP's port 5683 at once: the first free 127.0.0.x (x >= 2) with ``first_free`` (easy to
+    read and type), else a random 127.x.y.z (unlikely to collide with parallel runs)."""
+    rng = random.SystemRandom()
+    sequential = (f"127.0.0.{last}" for last in range(2, 255)) if first_free else iter(())
+    for _ in range(1000):
+        ip = (
+            next(sequential, None)
+            or f"127.{rng.randrange(1, 255)}.{rng.randrange(256)}.{rng.randrange(2, 255)}"
+        )
+        if ip in taken:
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            try:
+                probe.bind((ip, port))
+            except OSError:
+                continue
+        return ip
+    raise OSError(f"firmware-sim: no loopback address with UDP port {port} free")
 
 
 def reset() -> None:

@@ -8,7 +8,6 @@ peer is missing and ``CI=true``; elsewhere it is skipped with the install comman
 from __future__ import annotations
 
 import os
-import random
 import shutil
 import socket
 import subprocess
@@ -21,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from firmware_sim.runtime.state import BoardState
+from network import board
 
 ROOT = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -28,16 +28,7 @@ IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 def free_loopback_ip(port: int = 5683) -> str:
     """A random 127.x.y.z on which UDP ``port`` is free (checked by binding it)."""
-    rng = random.SystemRandom()
-    for _ in range(200):
-        ip = f"127.{rng.randrange(1, 255)}.{rng.randrange(0, 256)}.{rng.randrange(2, 255)}"
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-            try:
-                probe.bind((ip, port))
-            except OSError:
-                continue
-        return ip
-    raise RuntimeError("no free loopback address found")
+    return board.free_address(port)
 
 
 @pytest.fixture
