@@ -264,3 +264,14 @@ def test_a_reboot_loop_is_stopped_with_a_clear_message(tmp_path, ip):
     done = run("run", "--ip", ip, str(script(tmp_path, "import machine\nmachine.reset()\n")))
     assert done.returncode == 1
     assert "firmware-sim: reboot loop: the board reset 10 times" in done.stderr
+
+
+def test_a_terminated_board_removes_its_temporary_flash(tmp_path, ip, spawn):
+    main = script(tmp_path, "import time\nprint('up', flush=True)\nwhile True:\n    time.sleep(0.1)\n")
+    board = spawn(sim("run", "--ip", ip, str(main)))
+    assert board.wait_for(lambda out: "up" in out.splitlines(), 10)
+    flash = Path(board.output.split("/flash in ", 1)[1].splitlines()[0])
+    assert flash.is_dir()
+    board.proc.terminate()
+    assert board.proc.wait(10) == 128 + signal.SIGTERM
+    assert not flash.exists()

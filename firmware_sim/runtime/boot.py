@@ -94,6 +94,8 @@ class Board:
         set_current(self)
         self._arm_deadline()
         signal.signal(signal.SIGINT, self._on_sigint)
+        # terminated (by `firmware-sim up`, a test, the system): end like --timeout, cleaning up
+        signal.signal(signal.SIGTERM, lambda signum, frame: self.stop(128 + signum))
         try:
             if self.flash.real("boot.py").is_file():
                 self.loader.run("boot.py", "boot.py")
