@@ -72,6 +72,7 @@ def board_port(request: pytest.FixtureRequest) -> Iterator[str]:
             proc.wait(5)
         except subprocess.TimeoutExpired:
             proc.kill()
+        shutil.rmtree(flash, ignore_errors=True)
 
 
 @pytest.fixture
