@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from firmware_sim.serial.transport import Board
-from network.board import free_address
+from network.host import free_address
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -14,10 +14,10 @@ import threading
 import time
 from pathlib import Path
 
-import network.board
+import network.host
 from network import profile as profiles
 
-from .boards import KINDS
+from .runtime.kinds import KINDS
 from .runtime.state import BoardState
 
 RUN_EXAMPLES = """\
@@ -62,7 +62,7 @@ class UsageError(Exception):
 
 def _free_board_ip(taken: set[str] = frozenset()) -> str:
     """A free 127.0.0.x for a board, so several boards can each serve CoAP on port 5683."""
-    return network.board.free_address(first_free=True, taken=frozenset(taken))
+    return network.host.free_address(first_free=True, taken=frozenset(taken))
 
 
 def _loopback(value: str, option: str) -> str:

@@ -9,7 +9,7 @@ seconds later; ``connect()`` opens the data session (``AT+CGDATA="PPP",<cid>``).
 modem carries PPP, not commands: ``send_at_cmd``, ``imei``, ``iccid`` and ``ue_coverage`` raise
 ``OSError("LTE modem is in data state, cannot send AT commands")`` until ``pppsuspend()``.
 
-The board's address on LTE is ``network.board.own_address()``, what ``AT+CGPADDR=1`` answers once
+The board's address on LTE is ``network.host.own_address()``, what ``AT+CGPADDR=1`` answers once
 attached. Nothing leaves the process: the session is a state, sockets use the board's loopback address.
 
 As on firmware 1.20.2.r2 and later, the modem is set to ``AT+CEREG=1`` when LTE starts, so
@@ -19,18 +19,17 @@ looks for ``+CEREG: 1,1`` / ``+CEREG: 1,5`` as that firmware does, so a script t
 ``+++``, ``+SYSSTART``) are not reproduced: methods return at once.
 
 Board time comes from :func:`set_clock` (the simulator's scaled clock); by default it is host
-monotonic time times ``network.board.time_scale()``.
+monotonic time times ``network.host.time_scale()``.
 """
 
 from __future__ import annotations
 
 import functools
 import threading
-import time
 from collections.abc import Callable
 from typing import Any, NamedTuple, TypeVar
 
-from . import board
+from . import host
 from .coap.api.mpargs import Param, check_count, parse, to_int, to_str
 from .lte_modem import ATTACH_TIME_S, SequansModem
 
@@ -83,11 +82,7 @@ _SEND_AT = (Param("cmd", None), Param("timeout", AT_TIMEOUT_MS, True))
 _CALLBACK = (Param("trigger"), Param("handler", None), Param("arg", None))
 
 
-def _default_clock() -> float:
-    return time.monotonic() * board.time_scale()
-
-
-_clock: Callable[[], float] = _default_clock
+_clock: Callable[[], float] = host.board_time
 _modem: SequansModem | None = None
 _lock = threading.RLock()
 
@@ -95,7 +90,7 @@ _lock = threading.RLock()
 def set_clock(clock: Callable[[], float] | None = None) -> None:
     """Use ``clock()`` (board seconds) for the modem's timing; ``None`` restores the default."""
     global _clock
-    _clock = clock or _default_clock
+    _clock = clock or host.board_time
 
 
 def modem() -> SequansModem:
@@ -103,7 +98,7 @@ def modem() -> SequansModem:
     global _modem
     with _lock:
         if _modem is None:
-            _modem = SequansModem(address=board.own_address())
+            _modem = SequansModem(address=host.own_address())
         return _modem
 
 
@@ -213,7 +208,7 @@ class LTE:
         """``lte_push_at_command_ext``: send ``cmd``, keep the answer, True if it holds ``expect``."""
         now = _clock()
         link = modem()
-        link.address = board.own_address()
+        link.address = host.own_address()
         if self._debug:
             print(f"[AT] {int(now * 1000) & 0xFFFFFFFF} {cmd}")
         self._rsp = link.command(cmd if cmd == "+++" else cmd + "\r", now)

@@ -11,7 +11,7 @@ import json
 import os
 from collections import namedtuple
 
-from . import board
+from . import host
 from .coap.api.mpargs import Param, check_count, parse, to_int
 
 _INIT = (
@@ -110,7 +110,7 @@ class WLAN:
     def ifconfig(self, *args, **kwargs):
         """``(ip, netmask, gateway, dns)``: the board's own address first."""
         check_count(args, kwargs, 0, 2)
-        ip = board.own_address()
+        ip = host.own_address()
         gateway = ip.rsplit(".", 1)[0] + ".1"
         return (ip, "255.255.255.0", gateway, gateway)
 
@@ -124,6 +124,6 @@ class WLAN:
 
     def mac(self, *args, **kwargs) -> MacResult:
         """Station and AP MACs, derived from the board's address so each board has its own."""
-        last = [int(part) for part in board.own_address().split(".")]
+        last = [int(part) for part in host.own_address().split(".")]
         sta = bytes([0x30, 0xAE, 0xA4, last[1], last[2], last[3]])
         return MacResult(sta, sta[:5] + bytes([(sta[5] + 1) & 0xFF]))

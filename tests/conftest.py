@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from firmware_sim.runtime.state import BoardState
-from network import board
+from network import host
 
 ROOT = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -28,7 +28,7 @@ IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 def free_loopback_ip(port: int = 5683) -> str:
     """A random 127.x.y.z on which UDP ``port`` is free (checked by binding it)."""
-    return board.free_address(port)
+    return host.free_address(port)
 
 
 @pytest.fixture
@@ -73,13 +73,13 @@ def coap_server_tool() -> str:
 @pytest.fixture
 def coap(ip: str):
     """``network.Coap`` in this process, on a board at a fresh loopback address; reset afterwards."""
-    from network import Coap, board
+    from network import Coap, host
     from network.coap.api.module import hard_reset
 
-    board.configure(ip=ip, mapping={})
+    host.configure(ip=ip, mapping={})
     yield Coap
     hard_reset()
-    board.reset()
+    host.reset()
 
 
 class Reader:

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 import pytest
 from conftest import Reader, free_loopback_ip
 
-from network import board
+from network import host
 from network.coap.protocol.codec import Message, decode, encode
 
 CON, NON, ACK, RST = 0, 1, 2, 3
@@ -472,7 +472,7 @@ def test_destination_outside_loopback_names_the_map(coap, ip, destination: str) 
 
 
 def test_mapped_destination_reaches_the_loopback_peer(coap, peer: Peer) -> None:
-    board.configure(mapping={"192.168.0.234": peer.ip})
+    host.configure(mapping={"192.168.0.234": peer.ip})
     coap.init()
     session = coap.new_client_session("192.168.0.234", 5683)
     assert session.get_details() == ["192.168.0.234", 5683]

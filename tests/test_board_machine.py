@@ -21,7 +21,7 @@ from conftest import run_board
 from firmware_sim import runtime
 from firmware_sim.modules import machine
 from firmware_sim.runtime import pins
-from firmware_sim.runtime.boot import Board
+from firmware_sim.runtime.board import Board
 from firmware_sim.runtime.state import BoardState
 from network import profile as profiles
 
@@ -94,16 +94,16 @@ def test_identity_and_figures(tmp_path: Path, board: Board) -> None:
 
 def test_unique_id_is_the_wlan_mac(tmp_path: Path) -> None:
     from network import WLAN
-    from network import board as network_board
+    from network import host as network_host
 
     b = make_board(tmp_path / "flash", ip="127.0.3.4")
-    network_board.configure(ip=b.state.ip)
+    network_host.configure(ip=b.state.ip)
     runtime.set_current(b)
     try:
         assert machine.unique_id() == WLAN().mac().sta_mac
     finally:
         runtime.set_current(None)
-        network_board.reset()
+        network_host.reset()
 
 
 def test_info_prints_the_tasks_of_the_board_kind(board: Board, capsys) -> None:

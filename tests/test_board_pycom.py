@@ -12,7 +12,7 @@ from conftest import run_board
 
 from firmware_sim import runtime
 from firmware_sim.modules import gc, micropython, pycom
-from firmware_sim.runtime.boot import Board
+from firmware_sim.runtime.board import Board
 from firmware_sim.runtime.state import BoardState
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -17,7 +17,7 @@ import time
 import pytest
 from conftest import ROOT, free_loopback_ip, python_script, require_aiocoap
 
-from network import LTE, board
+from network import LTE, host
 from network import lte as lte_module
 from network.lte_modem import ATTACH_TIME_S, SequansModem
 
@@ -180,14 +180,14 @@ class FakeClock:
 
 @pytest.fixture
 def clock(ip: str):
-    board.configure(ip=ip, mapping={})
+    host.configure(ip=ip, mapping={})
     fake = FakeClock()
     lte_module.set_clock(fake)
     lte_module.hard_reset()
     yield fake
     lte_module.hard_reset()
     lte_module.set_clock(None)
-    board.reset()
+    host.reset()
 
 
 @pytest.fixture
@@ -224,9 +224,9 @@ def test_attach_takes_the_attach_time_of_board_clock(clock: FakeClock) -> None:
 def test_cgpaddr_answers_the_boards_address(attached: LTE, ip: str) -> None:
     answer = attached.send_at_cmd("AT+CGPADDR=1")
     assert answer == ok(f'+CGPADDR: 1,"{ip}"')
-    assert answer.split('"')[1] == ip == board.own_address()
+    assert answer.split('"')[1] == ip == host.own_address()
     other = free_loopback_ip()
-    board.configure(ip=other)
+    host.configure(ip=other)
     assert attached.send_at_cmd(b"AT+CGPADDR=1") == ok(f'+CGPADDR: 1,"{other}"')
 
 
@@ -391,8 +391,8 @@ def test_debug_prints_the_at_exchange(clock: FakeClock, capsys: pytest.CaptureFi
 
 def test_default_clock_is_board_time(ip: str) -> None:
     """Without a test clock, attach takes ATTACH_TIME_S of board time: at --time-scale 1000, ~1 ms."""
-    board.configure(ip=ip)
-    board.set_time_scale(1000)
+    host.configure(ip=ip)
+    host.configure(scale=1000)
     lte_module.set_clock(None)
     lte_module.hard_reset()
     try:
@@ -404,7 +404,7 @@ def test_default_clock_is_board_time(ip: str) -> None:
             time.sleep(0.001)
     finally:
         lte_module.hard_reset()
-        board.reset()
+        host.reset()
 
 
 # -- end to end ----------------------------------------------------------------------------------

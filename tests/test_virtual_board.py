@@ -307,11 +307,14 @@ def test_board_kind_and_firmware_in_the_banner(start_board) -> None:
     try:
         greeting = line.friendly()
         assert greeting.endswith(
-            b"Pycom MicroPython 1.20.3.b2 [v1.11-c5a0a97] on 2021-10-28; FiPy with ESP32\r\n"
+            # the 1.20.3.b2 build (its version bump, commit 668cd53 of 2020-12-16), not 1.20.2.r6's
+            b"Pycom MicroPython 1.20.3.b2 [v1.11-668cd53] on 2020-12-16; FiPy with ESP32\r\n"
             b'Type "help()" for more information.\r\n>>> '
         )
         line.send(b"import os, sys\rprint(sys.platform, os.uname().sysname)\r")
         line.read_until(b"FiPy FiPy\r\n>>> ")
+        line.send(b"print(os.uname().release, os.uname().version)\r")
+        line.read_until(b"1.20.3.b2 v1.11-668cd53 on 2020-12-16\r\n>>> ")
     finally:
         line.close()
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from network import WLAN, board
+from network import WLAN, host
 
 
 @pytest.fixture
 def board_at(ip):
-    board.configure(ip=ip)
+    host.configure(ip=ip)
     yield ip
-    board.reset()
+    host.reset()
 
 
 def test_connect_and_ifconfig_give_the_boards_address(board_at):
@@ -24,10 +24,10 @@ def test_connect_and_ifconfig_give_the_boards_address(board_at):
 
 
 def test_default_address_is_localhost(monkeypatch):
-    monkeypatch.delenv(board.ENV_IP, raising=False)
-    board.reset()
+    monkeypatch.delenv(host.ENV_IP, raising=False)
+    host.reset()
     assert WLAN().ifconfig()[0] == "127.0.0.1"
-    board.reset()
+    host.reset()
 
 
 def test_wlan_is_a_singleton_with_the_firmwares_constants():
@@ -48,19 +48,19 @@ def test_connect_in_ap_mode_is_refused():
 
 def test_board_address_must_be_loopback():
     with pytest.raises(ValueError, match="not a loopback address"):
-        board.configure(ip="192.168.1.10")
+        host.configure(ip="192.168.1.10")
 
 
 def test_unmapped_destination_outside_loopback_is_refused_with_the_fix(monkeypatch):
-    monkeypatch.setenv(board.ENV_MAP, "192.168.0.234=127.0.0.3")
-    board.reset()
+    monkeypatch.setenv(host.ENV_MAP, "192.168.0.234=127.0.0.3")
+    host.reset()
     try:
-        assert board.route("192.168.0.234") == "127.0.0.3"
-        assert board.route("127.0.0.9") == "127.0.0.9"
+        assert host.route("192.168.0.234") == "127.0.0.3"
+        assert host.route("127.0.0.9") == "127.0.0.9"
         with pytest.raises(OSError, match="FIRMWARE_SIM_MAP=10.1.2.3=127.0.0.2"):
-            board.route("10.1.2.3")
+            host.route("10.1.2.3")
     finally:
-        board.reset()
+        host.reset()
 
 
 def test_scan_reports_the_configured_networks(monkeypatch):
@@ -78,7 +78,7 @@ def test_scan_reports_the_configured_networks(monkeypatch):
 
 def test_mac_is_six_bytes_and_differs_between_boards(board_at):
     first = WLAN().mac()
-    board.configure(ip="127.0.0.77")
+    host.configure(ip="127.0.0.77")
     second = WLAN().mac()
     assert len(first.sta_mac) == len(first.ap_mac) == 6
     assert first.sta_mac != second.sta_mac

@@ -7,9 +7,9 @@ import os as _host_os
 import posixpath as _posixpath
 from collections import namedtuple
 
-from ..boards import FIRMWARE_VERSION, MICROPYTHON_VERSION
 from ..runtime import current
 from ..runtime.flash import HIDDEN, ROOT, mp_errors, mp_oserror
+from ..runtime.kinds import build
 
 sep = "/"
 _uname = namedtuple("uname_result", "sysname nodename release version machine lorawan sigfox")
@@ -20,12 +20,13 @@ def _flash():
 
 
 def uname():
-    kind = current().kind
+    board = current()
+    kind, firmware = board.kind, build(board.state.firmware)
     return _uname(
         kind.platform,
         kind.platform,
-        FIRMWARE_VERSION,
-        f"v{MICROPYTHON_VERSION} on 2021-10-28",
+        firmware.release,
+        firmware.version,
         f"{kind.platform} with ESP32",
         "1.0.2" if kind.lora else None,
         "1.0.1" if kind.sigfox else None,

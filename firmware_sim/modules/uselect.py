@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import select as _host
 
-import network.board as board
+from network import host as sim_host
 
 POLLIN, POLLOUT, POLLERR, POLLHUP = 1, 4, 8, 16
 
@@ -29,7 +29,7 @@ class poll:  # noqa: N801  (board API)
         self._poll.unregister(fd)
 
     def poll(self, timeout: int = -1) -> list[tuple]:
-        host_ms = None if timeout is None or timeout < 0 else timeout / board.time_scale()
+        host_ms = None if timeout is None or timeout < 0 else timeout / sim_host.time_scale()
         return [(self._objects[fd], event) for fd, event in self._poll.poll(host_ms) if fd in self._objects]
 
     def ipoll(self, timeout: int = -1, flags: int = 0):
@@ -37,5 +37,5 @@ class poll:  # noqa: N801  (board API)
 
 
 def select(rlist, wlist, xlist, timeout: float | None = None):
-    host_timeout = None if timeout is None else timeout / board.time_scale()
+    host_timeout = None if timeout is None else timeout / sim_host.time_scale()
     return _host.select(rlist, wlist, xlist, host_timeout)

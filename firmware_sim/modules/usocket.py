@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import socket as _host
 
-import network.board as board
+from network import host as sim_host
 
 AF_INET, AF_INET6 = 2, 10
 SOCK_STREAM, SOCK_DGRAM, SOCK_RAW = 1, 2, 3
@@ -19,12 +19,12 @@ _OPTIONS = {(SOL_SOCKET, SO_REUSEADDR): (_host.SOL_SOCKET, _host.SO_REUSEADDR)}
 
 
 def _bind_host(host: str) -> str:
-    return board.own_address() if host in ("", "0.0.0.0") else board.route(host)
+    return sim_host.own_address() if host in ("", "0.0.0.0") else sim_host.route(host)
 
 
 def _peer(address: tuple) -> tuple[str, int]:
     host, port = address[0], address[1]
-    return board.route(host), int(port)
+    return sim_host.route(host), int(port)
 
 
 def getaddrinfo(host: str, port: int, af: int = 0, type: int = 0, proto: int = 0, flags: int = 0) -> list:
@@ -35,8 +35,8 @@ def getaddrinfo(host: str, port: int, af: int = 0, type: int = 0, proto: int = 0
     except OSError:
         if host == "localhost":
             address = "127.0.0.1"
-        elif host in board.address_map():
-            address = board.address_map()[host]
+        elif host in sim_host.address_map():
+            address = sim_host.address_map()[host]
         else:
             raise OSError(-202) from None  # no DNS on a simulated board: map the name with --map
     kind = type or SOCK_STREAM
@@ -63,7 +63,7 @@ class socket:  # noqa: N801  (board API)
     def _own_source(self) -> None:
         """An unbound socket sends from the board's own address, as the board's only interface."""
         if not self._bound:
-            self._s.bind((board.own_address(), 0))
+            self._s.bind((sim_host.own_address(), 0))
             self._bound = True
 
     def bind(self, address: tuple) -> None:
@@ -80,7 +80,7 @@ class socket:  # noqa: N801  (board API)
 
     def accept(self):
         conn, (host, port) = self._s.accept()
-        return socket(_wrap=conn), (board.unroute(host), port)
+        return socket(_wrap=conn), (sim_host.unroute(host), port)
 
     def send(self, data: bytes) -> int:
         return self._s.send(data)
@@ -100,7 +100,7 @@ class socket:  # noqa: N801  (board API)
 
     def recvfrom(self, size: int):
         data, (host, port) = self._s.recvfrom(size)
-        return data, (board.unroute(host), port)
+        return data, (sim_host.unroute(host), port)
 
     def read(self, size: int | None = None) -> bytes:
         if size is not None:
@@ -126,7 +126,7 @@ class socket:  # noqa: N801  (board API)
         return self
 
     def settimeout(self, value: float | None) -> None:
-        self._s.settimeout(None if value is None else value / board.time_scale())
+        self._s.settimeout(None if value is None else value / sim_host.time_scale())
 
     def setblocking(self, flag: bool) -> None:
         self._s.setblocking(flag)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import sys as _host_sys
 import types
 
-from ..boards import MICROPYTHON_VERSION
 from ..runtime import current
+from ..runtime.kinds import MICROPYTHON_VERSION
 from ..runtime.traceback import format_exception
 
 

@@ -9,89 +9,28 @@ without error at the deadline (or stopped by itself), 1 after an uncaught except
 
 from __future__ import annotations
 
-import os
-import shutil
 import signal
 import sys
 import threading
 import time
 from typing import NoReturn
 
-import network.board
-import network.lte
-from network import profile as profiles
-
-from ..boards import KINDS, BoardKind
-from . import set_current
-from .clock import Clock
-from .flash import Flash
-from .loader import Loader
+from .board import Board
 from .state import SOFT_RESET, BoardState
 from .traceback import format_exception
 
-REBOOT_LOOP_COUNT = 10  # resets ...
-REBOOT_LOOP_WINDOW = 10.0  # ... within this many host seconds: a reboot loop
 _THREAD_START_GRACE = 0.5
 
 
-class Board:
-    """The running board: its state, clock, flash and loader."""
+class RunBoard(Board):
+    """A board under ``firmware-sim run``: boot.py, main.py, then on while the script's threads run."""
 
     def __init__(self, state: BoardState) -> None:
-        self.state = state
-        self.kind: BoardKind = KINDS[state.kind]
-        self.clock = Clock(state.time_scale, state.rtc_offset)
-        self.flash = Flash(state.flash)
-        self.loader = Loader(self.flash)
+        super().__init__(state)
         self._interrupts = 0
-        self.own_threads: set[int] = set()  # the simulator's threads: not the script's, never keep it up
-        self.main_file: str | None = None  # machine.main('other.py') chooses the script after boot.py
-        self.interrupt_char = 3  # micropython.kbd_intr(-1) turns Ctrl-C off
-
-    # -- resets ------------------------------------------------------------------------------------
-
-    def reboot(self, cause: int, wake_reason: int = 0, why: str = "") -> None:
-        """Reset the board: re-execute this process with the state carried over. Never returns."""
-        state = self.state
-        now = time.monotonic()
-        state.resets = [t for t in state.resets if now - t < REBOOT_LOOP_WINDOW] + [now]
-        if len(state.resets) >= REBOOT_LOOP_COUNT and cause != 3:  # deep-sleep wake-ups are no loop
-            self.stop(
-                1,
-                f"firmware-sim: reboot loop: the board reset {len(state.resets)} times in "
-                f"{REBOOT_LOOP_WINDOW:.0f} s (last: {why or 'reset'}); stopping it. Make the script "
-                "stop resetting, or bound the run with --timeout.",
-            )
-        state.reset_cause = cause
-        state.wake_reason = wake_reason
-        state.rtc_offset = self.clock.offset()
-        os.environ["FIRMWARE_SIM_BOARD_STATE"] = state.to_env()
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os.execv(sys.executable, [sys.executable, "-m", "firmware_sim.runtime.boot"])
-
-    def stop(self, status: int, message: str = "") -> None:
-        """End the simulation now, from any thread."""
-        if message:
-            print(message, file=sys.stderr)
-        self.cleanup()
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(status)
-
-    def cleanup(self) -> None:
-        """Remove a temporary /flash (one given with --flash is kept)."""
-        if self.state.flash_is_temporary:
-            shutil.rmtree(self.state.flash, ignore_errors=True)
-
-    # -- the boot sequence -------------------------------------------------------------------------
 
     def run(self) -> int:
-        network.board.configure(ip=self.state.ip, mapping=self.state.mapping)
-        network.board.set_time_scale(self.state.time_scale)
-        network.lte.set_clock(self.clock.elapsed)
-        profiles.activate(profiles.by_name(self.state.firmware))
-        set_current(self)
+        self.attach()
         self._arm_deadline()
         signal.signal(signal.SIGINT, self._on_sigint)
         # terminated (by `firmware-sim up`, a test, the system): end like --timeout, cleaning up
@@ -113,13 +52,23 @@ class Board:
         return 0
 
     def _keep_running(self) -> None:
-        """After main.py: the board runs on while the script's threads do (as a board after main.py)."""
+        """After main.py: the board runs on while the script's threads, timers and callbacks do (as a
+        board after main.py), and says so once, so a run that does not end is never a silent wait."""
         mine = {threading.main_thread().ident} | self.own_threads
         grace = time.monotonic() + _THREAD_START_GRACE
+        announced = False
         while True:
             others = any(ident not in mine for ident in sys._current_frames())
             if not others and time.monotonic() > grace:
                 return
+            if others and not announced and time.monotonic() > grace:
+                announced = True
+                print(
+                    f"firmware-sim: {self.state.display_name} has finished; its threads, timers and "
+                    "callbacks keep the board running as on the board (Ctrl-C or --timeout stops it)",
+                    file=sys.stderr,
+                    flush=True,
+                )
             time.sleep(0.05)
 
     def _arm_deadline(self) -> None:
@@ -144,7 +93,7 @@ class Board:
 def boot(state: BoardState) -> NoReturn:
     """Run the board until it stops, then end the process with its exit status. The board's threads
     end with it, and no interpreter shutdown runs (nothing may wait on them or change the status)."""
-    board = Board(state)
+    board = RunBoard(state)
     try:
         status = board.run()
     except BaseException:

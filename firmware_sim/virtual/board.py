@@ -25,18 +25,10 @@ from dataclasses import asdict, dataclass
 from types import FrameType
 from typing import NoReturn, TextIO
 
-import network.board
-import network.lte
-from network import profile as profiles
-
-from ..boards import FIRMWARE_VERSION, MICROPYTHON_VERSION
-from ..runtime import set_current
-from ..runtime.boot import Board
-from ..runtime.flash import ROOT
-from ..runtime.loader import Loader
+from ..runtime.board import Board
+from ..runtime.kinds import MICROPYTHON_VERSION, build
 from ..runtime.state import (
     DEEPSLEEP_RESET,
-    ENV_STATE,
     HARD_RESET,
     PWRON_RESET,
     SOFT_RESET,
@@ -51,8 +43,6 @@ ENV_SAFE_BOOT = "FIRMWARE_SIM_SAFE_BOOT"  # "1" for one boot: skip boot.py and m
 ENV_READY_FD = "FIRMWARE_SIM_READY_FD"  # a pipe to the relay: written once the board is up
 ENV_PENDING = "FIRMWARE_SIM_PENDING_INPUT"  # hex: host bytes received, not yet read, at a hard reset
 CTRL_F = 6
-GIT_HASH = "c5a0a97"
-BUILD_DATE = "2021-10-28"
 SCRIPT_SOFT_RESETS = 10  # boot.py/main.py ending in SystemExit this many times in a row: stop running them
 
 _RST = {
@@ -95,10 +85,10 @@ class VirtualOptions:
 
 def banner(kind_platform: str, firmware: str) -> bytes:
     """The friendly REPL's banner, as Pycom firmware prints it."""
-    version = firmware if firmware[:1].isdigit() else FIRMWARE_VERSION
+    release = build(firmware)
     major, minor = MICROPYTHON_VERSION.split(".")[:2]
     return (
-        f"Pycom MicroPython {version} [v{major}.{minor}-{GIT_HASH}] on {BUILD_DATE}; "
+        f"Pycom MicroPython {release.release} [v{major}.{minor}-{release.git_hash}] on {release.date}; "
         f"{kind_platform} with ESP32\r\n"
         'Type "help()" for more information.\r\n'
     ).encode()
@@ -300,7 +290,11 @@ class _RawIn:
 
 
 class VirtualBoard(Board):
-    """A simulated board behind a serial line: boots, then serves the REPL until the process ends."""
+    """A simulated board behind a serial line: boots, then serves the REPL until the process ends. A
+    real board resets as often as it is told to: no reboot-loop stop here (the host can safe-boot it)."""
+
+    entry_module = "firmware_sim.virtual.board"
+    stops_reboot_loops = False
 
     def __init__(self, state: BoardState, options: VirtualOptions, console: Console | None = None) -> None:
         super().__init__(state)
@@ -324,25 +318,20 @@ class VirtualBoard(Board):
     # -- resets ------------------------------------------------------------------------------------
 
     def reboot(self, cause: int, wake_reason: int = 0, why: str = "") -> None:
-        """Hard reset: re-execute this process (the relay keeps the port). Never returns. A real board
-        resets as often as it is told to (no reboot-loop stop here: the host can safe-boot it)."""
+        """Hard reset: the process re-executes (the relay keeps the port). Never returns."""
         with self._flag_lock:
             self._armed = self._executing = False  # a Ctrl-C now is input: nothing stops the reset
         self._resetting.set()
         if self._reader.is_alive() and threading.current_thread() is not self._reader:
             self._reader_parked.wait(1.0)
-        # What the host sent and nobody read yet goes to the next boot: a host that sends its next
-        # command while the board resets (mpremote after `reset`) is not left waiting for an answer.
+        super().reboot(cause, wake_reason, why)
+
+    def before_exec(self) -> None:
+        """What the host sent and nobody read yet goes to the next boot: a host that sends its next
+        command while the board resets (mpremote after `reset`) is not left waiting for an answer."""
         pending = self.serial.take()
         if pending:
             os.environ[ENV_PENDING] = pending.hex()
-        state = self.state
-        state.reset_cause = cause
-        state.wake_reason = wake_reason
-        state.rtc_offset = self.clock.offset()
-        os.environ[ENV_STATE] = state.to_env()
-        sys.stderr.flush()
-        os.execv(sys.executable, [sys.executable, "-m", "firmware_sim.virtual.board"])
 
     def safe_boot(self) -> None:
         """Ctrl-F: hard reset into safe boot (boot.py and main.py skipped for one boot)."""
@@ -353,11 +342,7 @@ class VirtualBoard(Board):
 
     def serve(self) -> NoReturn:
         """Boot (boot.py, main.py) and run the REPL on the serial line, for ever."""
-        network.board.configure(ip=self.state.ip, mapping=self.state.mapping)
-        network.board.set_time_scale(self.state.time_scale)
-        network.lte.set_clock(self.clock.elapsed)
-        profiles.activate(profiles.by_name(self.state.firmware))
-        set_current(self)
+        self.attach()
         signal.signal(signal.SIGINT, self._on_sigint)
         self._booting = True
         self._receive(bytes.fromhex(os.environ.pop(ENV_PENDING, "")))
@@ -417,19 +402,10 @@ class VirtualBoard(Board):
 
     def _new_session(self) -> None:
         """What a soft reset renews: the modules, the globals, the working directory, the network."""
-        from network.coap.api.module import hard_reset
-
-        from ..modules import machine
-
-        hard_reset()
-        old = machine._machines.pop(self, None)
-        if old is not None:
-            old.asleep.set()  # the old session's timers and interrupt handlers stop
-        self.loader = Loader(self.flash)
+        self.new_session()
         self.loader.builtins["input"] = self._input
         self.loader.builtins["help"] = self._help
         self.loader.files.add("<stdin>")
-        self.flash.cwd = ROOT
         self.globals = {"__name__": "__main__", "__builtins__": self.loader.builtins}
         self.interrupt_char = CTRL_C
         self.reset_char = CTRL_F

@@ -26,7 +26,7 @@ import tty
 from collections.abc import Callable
 from pathlib import Path
 
-from ..boards import KINDS
+from ..runtime.kinds import KINDS
 from ..runtime.state import ENV_STATE, BoardState
 from .board import ENV_READY_FD, ENV_VIRTUAL, VirtualOptions
 

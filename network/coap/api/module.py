@@ -22,7 +22,7 @@ import threading
 import time
 import types
 
-from ... import board
+from ... import host as sim_host
 from ... import profile as profiles
 from ...profile import (
     EMPTY_URI_PATH,
@@ -154,7 +154,7 @@ class CoapModule(types.ModuleType):
             try:
                 if address is not None:
                     text = _ipv4(to_str(address), ValueError("invalid arguments"))
-                    engine.start_server(board.route(text), bind_port, bool(discovery))
+                    engine.start_server(sim_host.route(text), bind_port, bool(discovery))
             except BaseException:
                 engine.close()
                 raise
@@ -214,7 +214,7 @@ class CoapModule(types.ModuleType):
         timeout = to_int(args[0]) if args else 0
         if timeout < 0:
             raise ValueError("If specified, timeout must be bigger or equal to 0!")
-        _ctx().engine.read(timeout / board.time_scale())
+        _ctx().engine.read(timeout / sim_host.time_scale())
 
     def register_response_handler(self, *args, **kwargs) -> None:
         """The handler gets ``(code, id, type, token, payload)`` for each response with a payload."""
@@ -244,8 +244,8 @@ class CoapModule(types.ModuleType):
             token=token,
             include_options=include,
         )
-        destination = board.route(_ipv4(host, ValueError("invalid arguments")))
-        endpoint = context.engine.client_endpoint(board.own_address())
+        destination = sim_host.route(_ipv4(host, ValueError("invalid arguments")))
+        endpoint = context.engine.client_endpoint(sim_host.own_address())
         return context.send(endpoint, request, (destination, port & 0xFFFF))
 
     def new_client_session(self, *args, **kwargs) -> CoapClientSession:
@@ -265,9 +265,9 @@ class CoapModule(types.ModuleType):
             address = ipaddress.IPv4Address(host)
         except ValueError:
             raise RuntimeError("Client Session has not been created!") from None
-        remote = (board.route(str(address)), port_number & 0xFFFF)
+        remote = (sim_host.route(str(address)), port_number & 0xFFFF)
         with context.engine.lock:
-            endpoint = context.engine.new_session((host, port_number), board.own_address(), remote)
+            endpoint = context.engine.new_session((host, port_number), sim_host.own_address(), remote)
             session = CoapClientSession(endpoint, context, destination, port, host)
             context.sessions.append(session)
             return session
