@@ -5,21 +5,18 @@ loopback: the left side is one IPv4/IPv6 address or a host name (scripts name se
 right side one loopback address. Ports and networks are not mapped; each is refused with a sentence
 saying what to write instead.
 
-Reservation is race-free across processes: an address is taken by holding an exclusive ``flock`` on
-``<tmp>/firmware-sim-addresses/<ip>.lock`` for as long as the holder lives (the lock is dropped by the
-kernel when it dies), and only an address whose UDP port is free is chosen. Two ``firmware-sim run``
-started at the same moment never get the same default address.
+Reservation is race-free across processes: an address is taken by binding the abstract Unix socket
+``firmware-sim/address/<ip>`` (Linux), which only one process can hold and which the kernel frees when
+the holder dies, leaving no file behind; only an address whose UDP port is also free is chosen. Two
+``firmware-sim run`` started at the same moment never get the same default address.
 """
 
 from __future__ import annotations
 
-import fcntl
 import ipaddress
-import os
 import random
 import re
 import socket
-import tempfile
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -111,43 +108,34 @@ class Reservation:
     """A loopback address held for this process (and, with ``keep_across_exec``, its re-executions)."""
 
     ip: str
-    fd: int
+    holder: socket.socket
     released: bool = field(default=False)
 
     def keep_across_exec(self) -> None:
-        os.set_inheritable(self.fd, True)
+        self.holder.set_inheritable(True)
 
     def release(self) -> None:
         if not self.released:
             self.released = True
-            try:
-                os.close(self.fd)
-            except OSError:
-                pass
+            self.holder.close()
+            with _held_lock:
+                if self in _held:
+                    _held.remove(self)
 
 
-_held: list[Reservation] = []  # reservations free_address() keeps for the life of the process
+_held: list[Reservation] = []  # every reservation not released: held for the life of the process
 _held_lock = threading.Lock()
 
 
-def _lock_dir() -> str:
-    path = os.path.join(tempfile.gettempdir(), "firmware-sim-addresses")
-    os.makedirs(path, mode=0o1777, exist_ok=True)
-    return path
-
-
-def _try_lock(ip: str) -> int | None:
-    path = os.path.join(_lock_dir(), f"{ip}.lock")
+def _try_hold(ip: str) -> socket.socket | None:
+    """The holder of ``ip``'s reservation, or None when another process holds it."""
+    holder = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
+        holder.bind(f"\0firmware-sim/address/{ip}")
     except OSError:
+        holder.close()
         return None
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        os.close(fd)
-        return None
-    return fd
+    return holder
 
 
 def _port_free(ip: str, port: int) -> bool:
@@ -159,9 +147,7 @@ def _port_free(ip: str, port: int) -> bool:
     return True
 
 
-def reserve_address(
-    port: int = 5683, *, first_free: bool = False, taken: Iterable[str] = ()
-) -> Reservation:
+def reserve_address(port: int = 5683, *, first_free: bool = False, taken: Iterable[str] = ()) -> Reservation:
     """Reserve a loopback address where UDP ``port`` is free: the first free 127.0.0.x (x >= 2) with
     ``first_free`` (easy to read and type), else a random 127.x.y.z. No other process reserving at the
     same time gets it; release it when done (or let the process end)."""
@@ -175,19 +161,19 @@ def reserve_address(
         )
         if ip in skip:
             continue
-        fd = _try_lock(ip)
-        if fd is None:
+        holder = _try_hold(ip)
+        if holder is None:
             continue
         if not _port_free(ip, port):
-            os.close(fd)
+            holder.close()
             continue
-        return Reservation(ip, fd)
+        reservation = Reservation(ip, holder)
+        with _held_lock:
+            _held.append(reservation)
+        return reservation
     raise OSError(f"firmware-sim: no loopback address with UDP port {port} free")
 
 
 def free_address(port: int = 5683, *, first_free: bool = False, taken: Iterable[str] = ()) -> str:
     """A reserved loopback address (see :func:`reserve_address`), held until this process ends."""
-    reservation = reserve_address(port, first_free=first_free, taken=taken)
-    with _held_lock:
-        _held.append(reservation)
-    return reservation.ip
+    return reserve_address(port, first_free=first_free, taken=taken).ip

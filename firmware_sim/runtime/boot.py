@@ -28,13 +28,15 @@ class RunBoard(Board):
     def __init__(self, state: BoardState) -> None:
         super().__init__(state)
         self._interrupts = 0
+        # terminated (by `firmware-sim up`, a test, the system) or its terminal closed: end like
+        # --timeout, cleaning up
+        for signum in (signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, lambda signum, frame: self.stop(128 + signum))
 
     def run(self) -> int:
         self.attach()
         self._arm_deadline()
         signal.signal(signal.SIGINT, self._on_sigint)
-        # terminated (by `firmware-sim up`, a test, the system): end like --timeout, cleaning up
-        signal.signal(signal.SIGTERM, lambda signum, frame: self.stop(128 + signum))
         try:
             if self.flash.real("boot.py").is_file():
                 self.loader.run("boot.py", "boot.py")

@@ -1,0 +1,124 @@
+"""Child processes that never outlive their parent: ``firmware-sim up``'s boards, the virtual board.
+
+:func:`die_with_parent` (Linux ``PR_SET_PDEATHSIG``) makes a child get SIGTERM when its parent dies, even
+by SIGKILL. :class:`Children` starts such children and, however the block ends (they finish, an
+exception, SIGTERM/SIGHUP turned into :class:`Stopped`), terminates those still running (SIGTERM, then
+SIGKILL after a grace period) and joins the threads that read their output.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from types import FrameType
+from typing import Any
+
+PR_SET_PDEATHSIG = 1
+TERMINATE_GRACE = 5.0  # seconds a child has to end after SIGTERM before SIGKILL
+
+
+class Stopped(Exception):
+    """The parent was asked to stop (SIGTERM, SIGHUP): end the children and exit."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(f"stopped by {signal.Signals(signum).name}")
+        self.signum = signum
+
+
+def die_with_parent(parent: int | None = None, signum: int = signal.SIGTERM) -> None:
+    """In a child: receive ``signum`` when the parent process dies (Linux; elsewhere nothing)."""
+    if not sys.platform.startswith("linux"):
+        return
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signum)
+    if parent is not None and os.getppid() != parent:  # the parent died before the line above
+        os.kill(os.getpid(), signum)
+
+
+@contextlib.contextmanager
+def stop_on(signals: tuple[int, ...]) -> Iterator[None]:
+    """Within the block, ``signals`` raise :class:`Stopped` in the main thread (so ``finally`` runs)."""
+
+    def raise_stopped(signum: int, frame: FrameType | None) -> None:
+        raise Stopped(signum)
+
+    previous = {sig: signal.signal(sig, raise_stopped) for sig in signals}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+class Children:
+    """Children that end with this block; ``status()`` is the highest exit status among them."""
+
+    def __init__(self, signals: tuple[int, ...] = (signal.SIGTERM, signal.SIGHUP)) -> None:
+        self.signals = signals
+        self.procs: list[subprocess.Popen] = []
+        self.threads: list[threading.Thread] = []
+        self.stopped: Stopped | None = None
+        self._stack = contextlib.ExitStack()
+
+    def __enter__(self) -> Children:
+        self._stack.enter_context(stop_on(self.signals))
+        return self
+
+    def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> bool:
+        try:
+            self.terminate()
+        finally:
+            self._stack.close()
+        if isinstance(exc, Stopped):
+            self.stopped = exc
+            return True  # the caller's status() says how it ended
+        return False
+
+    def start(self, command: list[str], **popen: Any) -> subprocess.Popen:
+        parent = os.getpid()
+        proc = subprocess.Popen(command, preexec_fn=lambda: die_with_parent(parent), **popen)
+        self.procs.append(proc)
+        return proc
+
+    def thread(self, target: Callable[..., object], *args: object) -> threading.Thread:
+        thread = threading.Thread(target=target, args=args, daemon=True)
+        thread.start()
+        self.threads.append(thread)
+        return thread
+
+    def wait_all(self, interrupts_pass: bool = False) -> None:
+        """Until every child has ended. ``interrupts_pass``: a Ctrl-C (which the children got too, in the
+        same process group) does not end the wait; the children decide."""
+        while any(proc.poll() is None for proc in self.procs):
+            try:
+                time.sleep(0.05)
+            except KeyboardInterrupt:
+                if not interrupts_pass:
+                    raise
+
+    def terminate(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                with contextlib.suppress(OSError):
+                    proc.send_signal(signal.SIGTERM)
+        end = time.monotonic() + TERMINATE_GRACE
+        for proc in self.procs:
+            try:
+                proc.wait(max(end - time.monotonic(), 0.1))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(2)
+        for thread in self.threads:
+            thread.join(2)
+
+    def status(self) -> int:
+        if self.stopped is not None:
+            return 128 + self.stopped.signum
+        return max((proc.returncode or 0 for proc in self.procs), default=0)

@@ -1,0 +1,71 @@
+"""``firmware-sim board``: a virtual Pycom board on a pseudo-terminal or a loopback TCP port."""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+
+from . import options
+from .options import UsageError
+
+DESCRIPTION = (
+    "A simulated Pycom board on a serial line (a pseudo-terminal or a loopback TCP port) that mpremote, "
+    "pyboard.py and the firmware-sim serial runner accept. The first output line is the port to connect "
+    "to, e.g.: firmware-sim board  ->  /dev/pts/7, then firmware-sim exec --port /dev/pts/7 'print(1)' "
+    "or mpremote connect /dev/pts/7 fs ls. It runs until Ctrl-C, SIGTERM or SIGHUP; a temporary flash "
+    "is removed then."
+)
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    board = sub.add_parser(
+        "board",
+        help="a virtual Pycom board on a pseudo-terminal or TCP port, for mpremote and the serial runner",
+        description=DESCRIPTION,
+    )
+    where = board.add_mutually_exclusive_group()
+    where.add_argument(
+        "--pty",
+        action="store_true",
+        help="serve the board on a new pseudo-terminal, e.g. /dev/pts/7 (the default)",
+    )
+    where.add_argument(
+        "--socket",
+        metavar="HOST:PORT",
+        help="serve the board on TCP, for pyserial's socket://HOST:PORT (loopback only; port 0 picks one)",
+    )
+    options.add_board_options(board)
+    board.add_argument(
+        "--raw-paste",
+        action="store_true",
+        help="answer raw-paste requests as newer MicroPython does (Pycom 1.20 firmware has no raw-paste)",
+    )
+    board.set_defaults(handler=cmd_board)
+
+
+def socket_address(value: str) -> tuple[str, int]:
+    """``--socket HOST:PORT``: a loopback address to listen on (``localhost`` is 127.0.0.1)."""
+    host, sep, port_text = value.rpartition(":")
+    host = host.strip("[]")
+    if not sep or not host or not port_text.isdigit() or int(port_text) > 65535:
+        raise UsageError(f"--socket {value}: expected HOST:PORT, e.g. 127.0.0.1:0 (port 0: any free port)")
+    if host == "localhost":
+        return "127.0.0.1", int(port_text)
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        raise UsageError(f"--socket {value}: the virtual board only listens on loopback (e.g. 127.0.0.1)")
+    return host, int(port_text)
+
+
+def cmd_board(args: argparse.Namespace) -> int:
+    board = options.from_args(args)
+    address = socket_address(args.socket) if args.socket else None
+    board.reserve_ip()
+    flash, temporary = board.make_flash()
+    state = board.state(flash, temporary)
+    from ..virtual import serve_board
+
+    return serve_board(state, socket_address=address, raw_paste=args.raw_paste)

@@ -1,0 +1,214 @@
+"""``firmware-sim up FILE.toml``: start several boards together, each a ``firmware-sim run`` process,
+their output lines prefixed with the board's name.
+
+The file is checked whole before any board starts: every mistake is one line naming the file, the board
+and the key. However ``up`` ends (the boards finish, ``--timeout``, Ctrl-C, SIGTERM, SIGHUP, an error,
+even SIGKILL: the boards get SIGTERM when their parent dies), every board stops and removes its
+temporary flash.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..children import Children
+from . import options
+from .options import UsageError
+
+KEYS = {"name", "path", "delay", *options.BY_KEY}
+
+EXAMPLES = """\
+The file lists boards to start together; every output line is prefixed with the board's name:
+
+  [[board]]                  # one such table per board (two brackets)
+  name = "sensor"            # prefix of its output lines; names are unique (default: board1, board2 ...)
+  path = "sensor/"           # a script or a project folder, relative to this file (required)
+  board = "lopy4"            # optional: lopy4 (default), lopy, fipy, gpy, sipy, wipy
+  ip = "127.0.0.2"           # optional: default a free 127.0.0.x
+  firmware = "docs"          # optional: docs (default), 1.20.2.r6, 1.20.3.b2
+  map = { "192.168.0.10" = "sensor", "api.example.com" = "127.0.0.9" }
+                             # optional: an address or host name the script uses = another board's
+                             # name or a loopback address
+  flash = "sensor-flash/"    # optional: keep this board's flash (files, nvs) in this folder, relative
+                             # to this file (default: a temporary folder, removed at the end)
+  time_scale = 10            # optional: this board's time runs 10x faster (default: up's --time-scale)
+  delay = 0.5                # optional: seconds to wait before starting this board
+
+example:
+  firmware-sim up --timeout 5 examples/two_boards/boards.toml
+"""
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    up = sub.add_parser(
+        "up",
+        help="start several boards described in a TOML file",
+        description="Start a described set of boards at once (e.g. a CoAP server board and client boards).",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    up.add_argument("file", metavar="FILE.toml", help="the boards file")
+    up.add_argument(
+        "--timeout", metavar="SECONDS", type=float, help="stop every board after this many seconds"
+    )
+    up.add_argument(
+        "--time-scale", metavar="N", help="board time speed-up for every board without its own time_scale"
+    )
+    up.set_defaults(handler=cmd_up)
+
+
+@dataclass
+class PlannedBoard:
+    name: str
+    command: list[str]
+    delay: float
+
+
+def load_toml(path: Path) -> dict:
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        import tomli as tomllib  # type: ignore[no-redef]
+    try:
+        with path.open("rb") as f:
+            return tomllib.load(f)
+    except (FileNotFoundError, IsADirectoryError):
+        raise UsageError(
+            f"{path}: no such file; give the path of a boards file (see firmware-sim up --help)"
+        ) from None
+    except tomllib.TOMLDecodeError as err:
+        raise UsageError(
+            f"{path}: not valid TOML ({err}); see firmware-sim up --help for the format"
+        ) from None
+
+
+def board_tables(path: Path, data: dict) -> list[dict]:
+    """The file's ``[[board]]`` tables, or UsageError saying what the file has instead."""
+    unknown = sorted(set(data) - {"board"})
+    if unknown:
+        raise UsageError(
+            f"{path}: unknown top-level key(s) {', '.join(unknown)}; the file lists [[board]] tables "
+            "(see firmware-sim up --help)"
+        )
+    boards = data.get("board")
+    if boards is None or boards == []:
+        raise UsageError(f"{path}: no [[board]] tables; see firmware-sim up --help for the format")
+    if isinstance(boards, dict):
+        raise UsageError(f"{path}: [board] is one table; write [[board]] (two brackets) before each board")
+    if not isinstance(boards, list) or not all(isinstance(entry, dict) for entry in boards):
+        raise UsageError(
+            f"{path}: 'board' must be [[board]] tables, one per board, not {boards!r} "
+            "(see firmware-sim up --help)"
+        )
+    return boards
+
+
+def _delay(value: object, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < math.inf:
+        raise UsageError(f"{where}: key 'delay': {value!r} is not a number of seconds (e.g. delay = 0.5)")
+    return float(value)
+
+
+def plan(path: Path, args: argparse.Namespace) -> list[PlannedBoard]:
+    """Check the whole file and return each board's ``firmware-sim run`` command line; free addresses
+    are reserved for this process until it ends."""
+    boards = board_tables(path, load_toml(path))
+    names: list[str] = []
+    for index, entry in enumerate(boards, 1):
+        name = entry.get("name", f"board{index}")
+        if not isinstance(name, str) or not name.strip():
+            raise UsageError(
+                f"{path}: board {index}: key 'name': {name!r} is not a name (e.g. name = \"sensor\")"
+            )
+        if name in names:
+            raise UsageError(f"{path}: two boards are named '{name}'; give each board its own name")
+        names.append(name)
+        where = f"{path}: board '{name}'"
+        unknown = sorted(set(entry) - KEYS)
+        if unknown:
+            raise UsageError(
+                f"{where}: unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(KEYS))}"
+            )
+        if "path" not in entry:
+            raise UsageError(f'{where}: no path; add path = "main.py" (a script or a project folder)')
+        if not isinstance(entry["path"], str):
+            raise UsageError(
+                f"{where}: key 'path': {entry['path']!r} is not a path (e.g. path = \"sensor/\")"
+            )
+    scale = _scale(args.time_scale)
+    ips: dict[str, str] = {}
+    for name, entry in zip(names, boards, strict=True):
+        if "ip" in entry:
+            ips[name] = options.from_toml({"ip": entry["ip"]}, f"{path}: board '{name}'", {}).reserve_ip()
+    for name in names:
+        if name not in ips:
+            ips[name] = options.BoardOptions().reserve_ip(taken=tuple(ips.values()))
+    planned = []
+    for name, entry in zip(names, boards, strict=True):
+        where = f"{path}: board '{name}'"
+        board = options.from_toml(entry, where, ips)
+        board.ip = ips[name]
+        check_run = Path(path.parent, entry["path"])
+        if not check_run.exists():
+            raise UsageError(
+                f"{where}: key 'path': {check_run} does not exist; give a script or project folder"
+            )
+        command = [sys.executable, "-m", "firmware_sim", "run", "--board", board.board, "--ip", board.ip]
+        command += ["--firmware", board.firmware]
+        for source, destination in board.map.items():
+            command += ["--map", f"{source}={destination}"]
+        if board.flash is not None:
+            command += ["--flash", str(path.parent / board.flash)]
+        command += ["--time-scale", repr(board.time_scale if "time_scale" in entry else scale)]
+        if args.timeout is not None:
+            command += ["--timeout", repr(args.timeout)]
+        command.append(str(check_run))
+        planned.append(PlannedBoard(name, command, _delay(entry.get("delay", 0), where)))
+    return planned
+
+
+def _scale(value: str | None) -> float:
+    if value is None:
+        return 1.0
+    try:
+        return options.check_scale(value)
+    except ValueError as err:
+        raise UsageError(f"--time-scale {value}: {err}") from None
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    if args.timeout is not None and not args.timeout > 0:
+        raise UsageError(f"--timeout {args.timeout}: must be above 0 seconds")
+    boards = plan(Path(args.file), args)
+    width = max(len(board.name) for board in boards)
+    lock = threading.Lock()
+
+    def pump(name: str, proc: subprocess.Popen) -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            with lock:
+                sys.stdout.write(f"[{name:<{width}}] {line}")
+                sys.stdout.flush()
+
+    with Children(signals=(signal.SIGTERM, signal.SIGHUP)) as children:
+        for board in boards:
+            time.sleep(board.delay)
+            proc = children.start(
+                board.command,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            )
+            children.thread(pump, board.name, proc)
+        children.wait_all(interrupts_pass=True)
+    return children.status()

@@ -1,0 +1,212 @@
+"""A board's life through the command: default addresses never shared, nothing left behind however
+``run`` and ``up`` end, a run kept alive by its threads says so, and the board reports its firmware."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+
+pytestmark = pytest.mark.process
+
+
+def sim(*args: str) -> list[str]:
+    return [sys.executable, "-m", "firmware_sim", *args]
+
+
+def children_of(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (from /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+            found.append(int(entry.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def wait(predicate, timeout: float = 10.0) -> bool:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return predicate()
+
+
+# -- default addresses -------------------------------------------------------------------------------
+
+SERVER = """\
+from network import Coap, WLAN
+import time
+Coap.init(WLAN().ifconfig()[0], service_discovery=False)
+print("serving on", WLAN().ifconfig()[0])
+"""
+
+
+def test_boards_started_at_the_same_moment_get_distinct_default_addresses(tmp_path: Path) -> None:
+    main = tmp_path / "main.py"
+    main.write_text(SERVER)
+    procs = [
+        subprocess.Popen(
+            sim("run", "--timeout", "2", str(main)),
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(6)
+    ]
+    results = [proc.communicate(timeout=60) for proc in procs]
+    for proc, (_, err) in zip(procs, results, strict=True):
+        assert proc.returncode == 0, err
+    addresses = [re.search(r"serving on (\S+)", out).group(1) for out, _ in results]  # type: ignore[union-attr]
+    assert len(set(addresses)) == 6, addresses
+
+
+# -- nothing left behind -------------------------------------------------------------------------------
+
+QUIET = "import time\nwhile True:\n    time.sleep(0.2)\n"
+
+
+def _start_up(tmp_path: Path) -> tuple[subprocess.Popen, list[int], list[str]]:
+    """``firmware-sim up`` with two quiet boards; (up, its board pids, their temporary flash folders)."""
+    (tmp_path / "a.py").write_text(QUIET)
+    (tmp_path / "b.py").write_text(QUIET)
+    boards = tmp_path / "boards.toml"
+    boards.write_text('[[board]]\nname = "a"\npath = "a.py"\n\n[[board]]\nname = "b"\npath = "b.py"\n')
+    up = subprocess.Popen(
+        sim("up", "--timeout", "60", str(boards)),
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    flashes: list[str] = []
+    assert up.stdout is not None
+    os.set_blocking(up.stdout.fileno(), True)
+    end = time.monotonic() + 30
+    while len(flashes) < 2 and time.monotonic() < end:
+        line = up.stdout.readline()
+        if not line:
+            break
+        found = re.search(r"/flash in (\S+)", line)
+        if found:
+            flashes.append(found.group(1))
+    assert len(flashes) == 2, flashes
+    boards_pids = children_of(up.pid)
+    assert len(boards_pids) == 2
+    return up, boards_pids, flashes
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT, signal.SIGKILL])
+def test_up_ended_any_way_stops_every_board_and_removes_their_flash(tmp_path: Path, signum: int) -> None:
+    up, boards, flashes = _start_up(tmp_path)
+    try:
+        up.send_signal(signum)
+        if signum == signal.SIGINT:  # Ctrl-C in a terminal reaches the boards too (one process group)
+            for pid in boards:
+                os.kill(pid, signal.SIGINT)
+                os.kill(pid, signal.SIGINT)
+        assert wait(lambda: not any(alive(pid) for pid in boards), 15), "boards outlived firmware-sim up"
+        assert wait(lambda: not any(Path(f).exists() for f in flashes), 5), "temporary flash left behind"
+        up.wait(15)
+    finally:
+        if up.poll() is None:
+            up.kill()
+        for pid in boards:
+            if alive(pid):
+                os.kill(pid, signal.SIGKILL)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_run_ended_by_a_signal_removes_its_temporary_flash(tmp_path: Path, signum: int) -> None:
+    main = tmp_path / "main.py"
+    main.write_text("print('up', flush=True)\n" + QUIET)
+    run = subprocess.Popen(
+        sim("run", "--timeout", "60", str(main)),
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert run.stdout is not None and run.stderr is not None
+        flash = re.search(r"/flash in (\S+)", run.stderr.readline()).group(1)  # type: ignore[union-attr]
+        assert run.stdout.readline() == "up\n"
+        run.send_signal(signum)
+        assert run.wait(10) == 128 + signum
+        assert not Path(flash).exists()
+    finally:
+        if run.poll() is None:
+            run.kill()
+
+
+# -- a run that goes on says so ------------------------------------------------------------------------
+
+THREADED = """\
+import _thread, time
+def work():
+    time.sleep(1.5)
+    print("worker done")
+_thread.start_new_thread(work, ())
+print("main done")
+"""
+
+
+def test_run_kept_alive_by_threads_says_so_once(tmp_path: Path) -> None:
+    main = tmp_path / "main.py"
+    main.write_text(THREADED)
+    done = subprocess.run(sim("run", str(main)), cwd=ROOT, capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["main done", "worker done"]
+    notes = [line for line in done.stderr.splitlines() if "keep the board running" in line]
+    assert len(notes) == 1, done.stderr
+    assert "main.py has finished" in notes[0] and "Ctrl-C or --timeout" in notes[0]
+
+
+def test_run_that_ends_by_itself_says_nothing_more(tmp_path: Path) -> None:
+    main = tmp_path / "main.py"
+    main.write_text("print('bye')\n")
+    done = subprocess.run(sim("run", str(main)), cwd=ROOT, capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0 and "keep the board running" not in done.stderr
+
+
+# -- what the board says it runs -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("firmware", "release", "version"),
+    [
+        ("1.20.3.b2", "1.20.3.b2", "v1.11-668cd53 on 2020-12-16"),
+        ("1.20.2.r6", "1.20.2.r6", "v1.11-c5a0a97 on 2021-10-28"),
+        ("docs", "1.20.2.r6", "v1.11-c5a0a97 on 2021-10-28"),
+    ],
+)
+def test_uname_follows_firmware(tmp_path: Path, firmware: str, release: str, version: str) -> None:
+    main = tmp_path / "main.py"
+    main.write_text("import os\nprint(os.uname().release)\nprint(os.uname().version)\n")
+    done = subprocess.run(
+        sim("run", "--firmware", firmware, str(main)), cwd=ROOT, capture_output=True, text=True, timeout=30
+    )
+    assert done.stdout.splitlines() == [release, version], done.stderr
