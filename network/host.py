@@ -28,6 +28,7 @@ __all__ = [
     "configure",
     "free_address",
     "host_seconds",
+    "lookup",
     "own_address",
     "reserve_address",
     "reset",
@@ -146,11 +147,16 @@ def unroute(address: str) -> str:
     return address
 
 
+def lookup(name: str) -> str | None:
+    """The loopback address the map gives host name ``name`` (case-insensitive), or None: no DNS."""
+    return address_map().get(name.lower().rstrip("."))
+
+
 def route(address: str) -> str:
     """The loopback address to use for ``address`` (bind or send), or OSError if it has none."""
     mapped = address_map().get(address)
     if mapped is None:
-        mapped = address_map().get(address.lower().rstrip("."))  # host names are case-insensitive
+        mapped = lookup(address)
     if mapped is not None:
         return mapped
     if address == "0.0.0.0":
