@@ -11,15 +11,25 @@ from __future__ import annotations
 
 import sys
 import types
+from typing import TYPE_CHECKING
 
 from network.coap.api.mpargs import check_count, to_int
 
 from ..runtime import current
-from .gc import _heap
+from ..runtime.heap import heap
+
+if TYPE_CHECKING:
+    from ..runtime.board import Board
 
 _STACK_LIMIT_PSRAM = 12 * 1024 - 1024  # esp32/mptask.h MICROPY_TASK_STACK_SIZE_PSRAM, less the margin
 _STACK_LIMIT = 8 * 1024 - 1024
-_opt_level = 0
+
+
+class Compiler:
+    """What ``micropython`` keeps for one board (a board part): the compiler's optimisation level."""
+
+    def __init__(self, board: Board) -> None:
+        self.opt_level = 0
 
 
 def const(*args, **kwargs):
@@ -29,16 +39,17 @@ def const(*args, **kwargs):
 
 
 def opt_level(*args, **kwargs) -> int | None:
-    global _opt_level
+    """``opt_level()`` -> the level; ``opt_level(n)`` sets it (the simulator compiles the same)."""
     check_count(args, kwargs, 0, 1)
+    compiler = current().part(Compiler)
     if not args:
-        return _opt_level
-    _opt_level = to_int(args[0])
+        return compiler.opt_level
+    compiler.opt_level = to_int(args[0])
     return None
 
 
 def _stack_use(depth_from: int = 2) -> int:
-    frame = sys._getframe(depth_from)
+    frame: types.FrameType | None = sys._getframe(depth_from)
     depth = 0
     while frame is not None:
         depth += 1
@@ -55,9 +66,9 @@ def stack_use(*args, **kwargs) -> int:
 def mem_info(*args, **kwargs) -> None:
     """Print the stack and heap figures; ``mem_info(1)`` adds (the start of) the heap's block table."""
     check_count(args, kwargs, 0, 1)
-    heap = _heap()
-    used, free, total = heap.used(), heap.free(), heap.total
-    limit = _STACK_LIMIT_PSRAM if heap.psram else _STACK_LIMIT
+    figures = heap()
+    used, free, total = figures.used(), figures.free(), figures.total
+    limit = _STACK_LIMIT_PSRAM if figures.psram else _STACK_LIMIT
     blocks = used // 16
     lines = [
         f"stack: {_stack_use()} out of {limit}",
@@ -84,13 +95,13 @@ def qstr_info(*args, **kwargs) -> None:
 def heap_lock(*args, **kwargs) -> None:
     """Count a heap lock (allocations are not actually refused)."""
     check_count(args, kwargs, 0, 0)
-    _heap().lock_depth += 1
+    heap().lock_depth += 1
 
 
 def heap_unlock(*args, **kwargs) -> None:
     check_count(args, kwargs, 0, 0)
-    heap = _heap()
-    heap.lock_depth = max(heap.lock_depth - 1, 0)
+    figures = heap()
+    figures.lock_depth = max(figures.lock_depth - 1, 0)
 
 
 def alloc_emergency_exception_buf(*args, **kwargs) -> None:

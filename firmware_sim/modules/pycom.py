@@ -22,18 +22,17 @@ import json
 import os
 import threading
 import types
-import weakref
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from network.coap.api.mpargs import Param, check_count, parse, to_int, to_str
 
-from ..runtime import current
-from ..runtime import pins as _pins
-from .gc import _heap
+from ..runtime import current, pins
+from ..runtime.heap import heap
+from .machine.resets import reset as machine_reset
 
 if TYPE_CHECKING:
-    from ..runtime.boot import Board
+    from ..runtime.board import Board
 
 HEARTBEAT_COLOR = 0x50  # esp32/util/mperror.h MPERROR_HEARTBEAT_COLOR
 FACTORY, OTA_0 = 0, 1
@@ -76,8 +75,9 @@ def _save_json(path: Path, data: dict) -> None:
     os.replace(tmp, path)
 
 
-class _Pycom:
-    """What ``pycom`` keeps for one board while it runs."""
+class Pycom:
+    """What ``pycom`` keeps for one board while it runs (a board part): the LED, nvs, the boot settings.
+    Made, it asks the board to switch the LED off when the board resets or deep-sleeps."""
 
     def __init__(self, board: Board) -> None:
         self.board = board
@@ -90,7 +90,8 @@ class _Pycom:
         self.nvs: dict[str, int | str] = {
             k: v for k, v in _load_json(self.nvs_path).items() if isinstance(v, (int, str))
         }
-        self._timeline = None
+        self._timeline: TextIO | None = None
+        board.on_reset(self.led_off)
 
     def set_config(self, key: str, value: Any) -> None:
         with self.lock:
@@ -103,10 +104,11 @@ class _Pycom:
         self.color = color
         entry = {"t": round(self.board.clock.elapsed(), 6), "color": color, **extra}
         if self._timeline is None:
-            self._timeline = _pins.run_file(self.board.flash, LED_FILE).open("a", buffering=1)
+            self._timeline = pins.run_file(self.board.flash, LED_FILE).open("a", buffering=1)
         self._timeline.write(json.dumps(entry) + "\n")
 
     def led_off(self) -> None:
+        """The LED goes dark, heartbeat and all (recorded if it was lit)."""
         with self.lock:
             was_on = self.heartbeat or self.color != 0
             self.heartbeat = False
@@ -115,25 +117,8 @@ class _Pycom:
             self.color = 0
 
 
-_states: weakref.WeakKeyDictionary[Board, _Pycom] = weakref.WeakKeyDictionary()
-_states_lock = threading.Lock()
-
-
-def _pycom(board: Board | None = None) -> _Pycom:
-    board = current() if board is None else board
-    with _states_lock:
-        found = _states.get(board)
-        if found is None:
-            found = _states[board] = _Pycom(board)
-        return found
-
-
-def _led_off(board: Board) -> None:
-    """The board resets or deep-sleeps: its LED goes dark (recorded if the script had lit it)."""
-    with _states_lock:
-        state = _states.get(board)
-    if state is not None:
-        state.led_off()
+def _pycom() -> Pycom:
+    return current().part(Pycom)
 
 
 # -- the LED -----------------------------------------------------------------------------------------
@@ -354,8 +339,6 @@ def bootmgr(*args, **kwargs) -> tuple | None:
         changed = changed or fs_type != config["fs_type"]
         state.set_config("fs_type", fs_type)
     if changed and (reset or partition < 255):
-        from .machine import reset as machine_reset
-
         machine_reset()
     return None
 
@@ -363,9 +346,9 @@ def bootmgr(*args, **kwargs) -> tuple | None:
 def get_free_heap(*args, **kwargs) -> tuple:
     """``(free internal RAM, free PSRAM or 'NO_EXT_RAM')``."""
     check_count(args, kwargs, 0, 0)
-    heap = _heap()
-    psram = heap.psram_free()
-    return (heap.internal_free(), "NO_EXT_RAM" if psram is None else psram)
+    figures = heap()
+    psram = figures.psram_free()
+    return (figures.internal_free(), "NO_EXT_RAM" if psram is None else psram)
 
 
 def diff_update_enabled(*args, **kwargs) -> bool:

@@ -9,14 +9,20 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .boot import Board
+    from .board import Board
 
 _current: Board | None = None
 
 
 def current() -> Board:
+    """The board running in this process; RuntimeError when there is none."""
     if _current is None:
         raise RuntimeError("no simulated board is running in this process")
+    return _current
+
+
+def running() -> Board | None:
+    """The board running in this process, or None (a background thread of an ended board asks)."""
     return _current
 
 

@@ -59,6 +59,7 @@ class Board:
         self.own_threads: set[int] = set()  # the simulator's threads: not the script's, never keep it up
         self.main_file: str | None = None  # machine.main('other.py') chooses the script after boot.py
         self.interrupt_char = 3  # micropython.kbd_intr(-1) turns Ctrl-C off
+        self.reset_char = 6  # Pycom's UART reset character, Ctrl-F (micropython.kbd_intr(c, reset_c))
         self._parts: dict[object, object] = {}
         self._session_parts: set[object] = set()
         self._parts_lock = threading.RLock()

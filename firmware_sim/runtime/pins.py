@@ -27,10 +27,12 @@ import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
+
+from . import current, running
 
 if TYPE_CHECKING:
-    from .boot import Board
+    from .board import Board
     from .flash import Flash
 
 DRIVE_FILE = "pins.json"
@@ -77,7 +79,7 @@ class PinState:
 
 
 class PinBank:
-    """The GPIO levels of one board."""
+    """The GPIO levels of one board (a board part: ``board.part(PinBank)``, kept across soft resets)."""
 
     def __init__(self, board: Board) -> None:
         self._board = weakref.ref(board)
@@ -89,7 +91,7 @@ class PinBank:
         self._file_checked = 0.0
         self._file_levels: dict[str, int | None] = {}
         self._watcher: threading.Thread | None = None
-        self._timeline = None
+        self._timeline: TextIO | None = None
 
     # -- levels ------------------------------------------------------------------------------------
 
@@ -211,29 +213,15 @@ class PinBank:
             self._timeline.write(line + "\n")
 
 
-_banks: weakref.WeakKeyDictionary[Board, PinBank] = weakref.WeakKeyDictionary()
-_banks_lock = threading.Lock()
-
-
 def bank(board: Board | None = None) -> PinBank:
-    """The pins of ``board`` (default: the board running in this process)."""
-    if board is None:
-        from . import current
-
-        board = current()
-    with _banks_lock:
-        found = _banks.get(board)
-        if found is None:
-            found = _banks[board] = PinBank(board)
-        return found
+    """The pins of ``board`` (default: the board running in this process): its ``PinBank`` part."""
+    return (current() if board is None else board).part(PinBank)
 
 
 def is_running(board: Board) -> bool:
     """Is ``board`` the board of this process? (In-process tests end one board and start another: the
     background threads of the old one, which waits for no reset, end then.)"""
-    from . import _current
-
-    return _current is board
+    return running() is board
 
 
 def _name(pin_id: str) -> str:

@@ -1,0 +1,98 @@
+"""``machine`` (``umachine``) on the board: resets, sleep, ``Pin``, ``Timer``, ``RTC``, ``WDT``, ``UART``.
+
+As Pycom firmware 1.20 (``esp32/mods/modmachine.c``, ``machpin.c``, ``machtimer*.c``, ``machrtc.c``,
+``machwdt.c``, ``machuart.c``), on the board's scaled clock. One file per seam, each documenting what
+the firmware does there:
+
+* :mod:`.resets`: ``reset()`` (``HARD_RESET``, or ``WDT_RESET`` as the firmware reports it with the
+  quirk ``reset-cause-wdt``), ``deepsleep([ms])`` and ``pin_sleep_wakeup`` (``DEEPSLEEP_RESET`` with
+  ``RTC_WAKE`` or ``PIN_WAKE``), light ``sleep``, ``reset_cause()``, ``wake_reason()``.
+* :mod:`.irq`: interrupt handlers (``Pin.callback``, ``Timer.Alarm``) run one at a time in one "IRQs"
+  thread; an uncaught exception prints ``Unhandled exception in callback handler`` and ends that
+  thread, so no handler runs afterwards (until the next reset).
+* :mod:`.pin`: ``Pin``, on the levels of :mod:`firmware_sim.runtime.pins` (tests drive inputs and read
+  outputs there, or through the board's hidden ``pins.json`` / ``pins.jsonl`` files).
+* :mod:`.timer` (``Timer.Alarm`` on :mod:`.alarms`, ``Timer.Chrono``), :mod:`.rtc_wdt` (``RTC``, whose
+  ``ntp_sync()`` sends nothing, and ``WDT``, which reboots the board with ``WDT_RESET`` when it is not
+  fed in time, on :mod:`.watchdog`), :mod:`.uart` (``UART(0)`` is the REPL's UART).
+* :mod:`.system`: ``unique_id``, ``freq``, ``info``, ``main``, ``disable_irq`` / ``enable_irq`` ...
+* :mod:`.state`: what the module keeps for a board session, a part of the board (closed at a soft
+  reset); :mod:`.consts`: the constants and error messages.
+
+A board whose script left an active alarm, a pin callback or a watchdog keeps running after ``main.py``
+returns, as a real board waits for its interrupts (``--timeout`` or Ctrl-C ends it).
+
+A new peripheral (``I2C``, ``SPI`` ...) is a file of its own holding its class; its per-board objects
+live on the session's part (``machine_part().one(('I2C', 0), make)``), and its name goes in
+``__all__`` below.
+"""
+
+from __future__ import annotations
+
+import types
+
+from .consts import (
+    BROWN_OUT_RESET,
+    DEEPSLEEP_RESET,
+    HARD_RESET,
+    PIN_WAKE,
+    PWRON_RESET,
+    PWRON_WAKE,
+    RTC_WAKE,
+    SOFT_RESET,
+    ULP_WAKE,
+    WAKEUP_ALL_LOW,
+    WAKEUP_ANY_HIGH,
+    WDT_RESET,
+)
+from .pin import Pin
+from .resets import (
+    deepsleep,
+    idle,
+    pin_sleep_wakeup,
+    remaining_sleep_time,
+    reset,
+    reset_cause,
+    sleep,
+    wake_reason,
+)
+from .rtc_wdt import RTC, WDT
+from .state import Machine, machine_part
+from .system import (
+    disable_irq,
+    enable_irq,
+    flash_encrypt,
+    freq,
+    info,
+    mac_address,
+    main,
+    rng,
+    secure_boot,
+    temperature,
+    unique_id,
+)
+from .timer import Timer
+from .uart import UART
+
+__all__ = [
+    "reset", "reset_cause", "wake_reason", "remaining_sleep_time", "pin_sleep_wakeup", "deepsleep",
+    "sleep", "idle", "unique_id", "freq", "rng", "temperature", "info", "main", "disable_irq",
+    "enable_irq", "flash_encrypt", "secure_boot", "Pin", "Timer", "RTC", "WDT", "UART",
+    "PWRON_RESET", "HARD_RESET", "WDT_RESET", "DEEPSLEEP_RESET", "SOFT_RESET", "BROWN_OUT_RESET",
+    "PWRON_WAKE", "PIN_WAKE", "RTC_WAKE", "ULP_WAKE", "WAKEUP_ALL_LOW", "WAKEUP_ANY_HIGH",
+    "mac_address", "board_module",
+]  # fmt: skip
+_SIMULATOR_NAMES = ("mac_address", "board_module")  # for the simulator: scripts do not see them
+_BOARD_NAMES = tuple(name for name in __all__ if name not in _SIMULATOR_NAMES)
+
+
+def board_module() -> types.ModuleType:
+    """``machine`` as a script imports it: the board's names only."""
+    module = types.ModuleType("umachine")
+    module.__dict__.update({name: globals()[name] for name in _BOARD_NAMES})
+    return module
+
+
+def _machine() -> Machine:
+    """The running board's ``machine`` part (the tests watch its IRQs thread through it)."""
+    return machine_part()
