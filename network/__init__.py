@@ -1,11 +1,22 @@
-"""Pycom's ``network`` module for CPython: ``Coap`` over real UDP sockets, ``WLAN`` and ``LTE``.
+"""Pycom's ``network`` module (firmware 1.20) for CPython: the firmware classes the emulator simulates.
 
-A plain Python process has every class; a simulated board (``firmware-sim run``) gets the ones its
-board kind has (``LTE`` on FiPy and GPy only).
+``network`` on the firmware (``esp32/mods/modnetwork.c``, v1.20.2.r6) holds ``WLAN``, ``LTE`` (FiPy and
+GPy only), ``Server``, ``Coap`` and ``MDNS`` (and ``LoRa``, ``Sigfox``, ``Bluetooth``, ``ETH``, which are
+not simulated). A plain Python process is a board with every simulated class; a simulated board
+(``firmware-sim run``) sees those its board kind and firmware have (``LTE`` only on FiPy and GPy; no
+``MDNS`` on 1.20.3.b0-b2, where ``MOD_MDNS_ENABLED`` is off by default).
+
+Only the names in ``__all__`` are the firmware's. The submodules are internal to the emulator and never
+seen by a script on a simulated board: ``network.host`` (the board's address, address map and clock,
+injected by the simulator or read from ``FIRMWARE_SIM_*`` variables), ``network.addresses``
+(free-address reservation, map rules) and ``network.profile`` (firmware behaviour profiles). This
+package never imports the simulator (``firmware_sim``); the simulator configures it from below.
 """
 
 from .coap.api.module import Coap
 from .lte import LTE
+from .services import MDNS, Server
 from .wlan import WLAN
 
-__all__ = ["Coap", "LTE", "WLAN"]
+# in modnetwork.c's order
+__all__ = ["WLAN", "LTE", "Server", "Coap", "MDNS"]

@@ -1,5 +1,8 @@
 """Firmware profiles: which Pycom firmware behaviour the emulator reproduces.
 
+Internal to the emulator (scripts never see it): the simulator activates the profile of
+``--firmware``; a plain Python process has the ``docs`` profile.
+
 Where the firmware has an outright bug, the default profile (``docs``) does what the documentation
 says and, the first time a script reaches such a place, prints one warning line to stderr naming the
 firmware versions that behave differently. A strict profile lists the quirks it reproduces instead:
@@ -169,14 +172,16 @@ ALL_QUIRKS: tuple[Quirk, ...] = (
 class FirmwareProfile:
     """What one firmware version does.
 
-    ``reproduces``: quirk keys done as that firmware does them. ``hidden``: module functions the
-    version lacks (an ``AttributeError`` as on the board). ``warn``: print a warning line the first
-    time a script reaches a quirk this profile does not reproduce.
+    ``reproduces``: quirk keys done as that firmware does them. ``hidden``: ``Coap`` functions the
+    version lacks (an ``AttributeError`` as on the board). ``network_lacks``: classes of ``network``
+    the version's default build lacks (an ``ImportError`` on a simulated board). ``warn``: print a
+    warning line the first time a script reaches a quirk this profile does not reproduce.
     """
 
     name: str
     reproduces: frozenset[str] = frozenset()
     hidden: frozenset[str] = frozenset()
+    network_lacks: frozenset[str] = frozenset()
     warn: bool = True
     _warned: set[str] = field(default_factory=set, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -235,7 +240,8 @@ def firmware_1_20_2_r6() -> FirmwareProfile:
 
 def firmware_1_20_3_b2() -> FirmwareProfile:
     """1.20.3.b2, the last beta with ``read()`` (API B): client sessions, ``read(timeout)``, response
-    handler in the IRQ thread, no ``socket()`` or ``send_request``; its cheap bugs."""
+    handler in the IRQ thread, no ``socket()`` or ``send_request``, no ``network.MDNS``; its cheap
+    bugs."""
     return FirmwareProfile(
         name="1.20.3.b2",
         reproduces=frozenset(
@@ -258,6 +264,7 @@ def firmware_1_20_3_b2() -> FirmwareProfile:
             )
         ),
         hidden=frozenset({"socket", "send_request"}),
+        network_lacks=frozenset({"MDNS"}),  # esp32/Makefile at 87ca0c40b: MOD_MDNS_ENABLED ?= 0
         warn=False,
     )
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 from collections import namedtuple
+from typing import Any
 
 from . import host
 from .coap.api.mpargs import Param, check_count, parse, to_int
@@ -44,13 +45,16 @@ _CONNECT = (
 ENV_SCAN = "FIRMWARE_SIM_WLAN_SCAN"
 ScanResult = namedtuple("ScanResult", "ssid bssid sec channel rssi")
 MacResult = namedtuple("MacResult", "sta_mac ap_mac")
-_DEFAULT_SCAN = [["your-ssid", "a0b1c2d3e4f5", 3, 6, -48], ["neighbour", "a0b1c2d3e4f6", 3, 11, -81]]
+_DEFAULT_SCAN: list[list[Any]] = [
+    ["your-ssid", "a0b1c2d3e4f5", 3, 6, -48],
+    ["neighbour", "a0b1c2d3e4f6", 3, 11, -81],
+]
 
 
 def _scan_list() -> list[ScanResult]:
     """The networks ``scan()`` reports: ``FIRMWARE_SIM_WLAN_SCAN`` as JSON
     ``[[ssid, bssid_hex, sec, channel, rssi], ...]``, else two plausible ones."""
-    entries = json.loads(os.environ.get(ENV_SCAN) or "null") or _DEFAULT_SCAN
+    entries: list[list[Any]] = json.loads(os.environ.get(ENV_SCAN) or "null") or _DEFAULT_SCAN
     return [
         ScanResult(ssid, bytes.fromhex(bssid), sec, channel, rssi)
         for ssid, bssid, sec, channel, rssi in entries
@@ -67,7 +71,7 @@ class WLAN:
 
     _instance: WLAN | None = None
 
-    def __new__(cls, *args, **kwargs) -> WLAN:
+    def __new__(cls, *args: Any, **kwargs: Any) -> WLAN:
         if cls._instance is None:
             cls._instance = super().__new__(cls)
             cls._instance._mode = cls.STA
@@ -75,7 +79,7 @@ class WLAN:
             cls._instance._connected = False
         return cls._instance
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         values = parse(args, kwargs, _INIT)
         if to_int(values[0]) != 0:
             raise OSError("the requested operation is not possible")
@@ -85,13 +89,13 @@ class WLAN:
     def __repr__(self) -> str:
         return "WLAN(mode={})".format({1: "WLAN.STA", 2: "WLAN.AP", 3: "WLAN.STA_AP"}.get(self._mode, "?"))
 
-    def mode(self, *args):
+    def mode(self, *args: Any) -> int | None:
         if args:
             self._mode = to_int(args[0])
             return None
         return self._mode
 
-    def connect(self, *args, **kwargs) -> None:
+    def connect(self, *args: Any, **kwargs: Any) -> None:
         ssid, auth, *_ = parse(args, kwargs, _CONNECT)
         if self._mode == self.AP:
             raise OSError("the requested operation is not possible")
@@ -104,10 +108,10 @@ class WLAN:
     def isconnected(self) -> bool:
         return self._connected
 
-    def ssid(self):
+    def ssid(self) -> object:
         return self._ssid
 
-    def ifconfig(self, *args, **kwargs):
+    def ifconfig(self, *args: Any, **kwargs: Any) -> tuple[str, str, str, str]:
         """``(ip, netmask, gateway, dns)``: the board's own address first."""
         check_count(args, kwargs, 0, 2)
         ip = host.own_address()
@@ -117,12 +121,12 @@ class WLAN:
     def deinit(self) -> None:
         self._connected = False
 
-    def scan(self, *args, **kwargs) -> list[ScanResult]:
+    def scan(self, *args: Any, **kwargs: Any) -> list[ScanResult]:
         if self._mode == self.AP:
             raise OSError("the requested operation is not possible")
         return _scan_list()
 
-    def mac(self, *args, **kwargs) -> MacResult:
+    def mac(self, *args: Any, **kwargs: Any) -> MacResult:
         """Station and AP MACs, derived from the board's address so each board has its own."""
         last = [int(part) for part in host.own_address().split(".")]
         sta = bytes([0x30, 0xAE, 0xA4, last[1], last[2], last[3]])

@@ -8,6 +8,7 @@ disables), and says so once on stderr.
 
 from __future__ import annotations
 
+import itertools
 import random
 import re
 import socket
@@ -684,6 +685,30 @@ def test_unanswered_request_is_retransmitted_after_2_to_3_seconds(coap, peer: Pe
     finally:
         reader.stop()
     assert not reader.errors
+
+
+def test_timers_and_read_timeout_run_on_the_board_clock(coap, peer: Peer) -> None:
+    """At ``--time-scale 100`` retransmissions (ACK_TIMEOUT 2-3 s, doubling, 4 of them) and
+    ``read(timeout)`` are board time, so 100 times faster on the host, as ``utime`` is."""
+    host.configure(scale=100)
+    coap.init()
+    start = time.monotonic()
+    coap.read(1000)  # one board second
+    assert 0.005 <= time.monotonic() - start < 0.5
+    reader = Reader(coap, timeout_ms=100)
+    try:
+        session = coap.new_client_session(peer.ip)
+        session.send_request(coap.REQUEST_GET, uri_path="lossy", token=b"bt")
+        arrivals = []
+        for _ in range(5):  # the request and its 4 retransmissions, none answered
+            peer.recv(timeout=2.0)
+            arrivals.append(time.monotonic())
+    finally:
+        reader.stop()
+    assert not reader.errors
+    gaps = [later - earlier for earlier, later in itertools.pairwise(arrivals)]
+    assert 0.015 <= gaps[0] <= 0.1, gaps  # 2-3 board seconds
+    assert arrivals[-1] - arrivals[0] <= 1.0, gaps  # 30-45 board seconds in all
 
 
 def test_request_held_behind_an_abandoned_one_goes_out_when_it_is_abandoned(

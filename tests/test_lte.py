@@ -1,10 +1,11 @@
 """``network.LTE`` and its Sequans modem model.
 
-The modem (``network.lte_modem.SequansModem``) is checked on its own, with exact framed answers and
-explicit board times. ``LTE`` runs over it with a clock the tests move (``network.lte.set_clock``), so
-attach timing is checked without sleeping. The end-to-end test runs a FiPy-style script in a plain
-``python`` process: attach, read the address from ``AT+CGPADDR=1``, ``Coap.init(address)`` and POST
-JSON to the aiocoap server of tests/peers, which must receive it. Every address is loopback.
+The modem (``network.lte.SequansModem``) is checked on its own, with exact framed answers and
+explicit board times. ``LTE`` runs over it with a board clock the tests move
+(``network.host.configure(clock=...)``), so attach timing is checked without sleeping. The
+end-to-end test runs a FiPy-style script in a plain ``python`` process: attach, read the address from
+``AT+CGPADDR=1``, ``Coap.init(address)`` and POST JSON to the aiocoap server of tests/peers, which must
+receive it. Every address is loopback.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from conftest import ROOT, free_loopback_ip, python_script, require_aiocoap
 
 from network import LTE, host
 from network import lte as lte_module
-from network.lte_modem import ATTACH_TIME_S, SequansModem
+from network.lte import ATTACH_TIME_S, SequansModem
 
 AIOCOAP_SERVER = ROOT / "tests" / "peers" / "aiocoap_server.py"
 DATA_STATE = "LTE modem is in data state, cannot send AT commands"
@@ -180,13 +181,11 @@ class FakeClock:
 
 @pytest.fixture
 def clock(ip: str):
-    host.configure(ip=ip, mapping={})
     fake = FakeClock()
-    lte_module.set_clock(fake)
+    host.configure(ip=ip, mapping={}, clock=fake)
     lte_module.hard_reset()
     yield fake
     lte_module.hard_reset()
-    lte_module.set_clock(None)
     host.reset()
 
 
@@ -393,7 +392,6 @@ def test_default_clock_is_board_time(ip: str) -> None:
     """Without a test clock, attach takes ATTACH_TIME_S of board time: at --time-scale 1000, ~1 ms."""
     host.configure(ip=ip)
     host.configure(scale=1000)
-    lte_module.set_clock(None)
     lte_module.hard_reset()
     try:
         lte = LTE()

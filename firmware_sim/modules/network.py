@@ -1,25 +1,24 @@
-"""``network`` on the board: the classes this board kind has (LTE only on FiPy and GPy, as on the
-firmware), over the emulator's ``network`` package."""
+"""``network`` on the board: the classes this board kind and firmware have, over the emulator's
+``network`` package (``LTE`` only on FiPy and GPy, as ``esp32/mods/modnetwork.c`` builds it; no
+``MDNS`` where the firmware profile says the build lacks it)."""
 
 from __future__ import annotations
 
 import types
 
 import network as _network
-from network.services import MDNS, Server
+from network import profile as profiles
 
 from ..runtime import current
 
 
 def board_module() -> types.ModuleType:
     kind = current().kind
+    lacks = set(profiles.active().network_lacks)
+    if not kind.lte:
+        lacks.add("LTE")
     module = types.ModuleType("network")
-    module.WLAN = _network.WLAN
-    module.Coap = _network.Coap
-    module.Server = Server
-    module.MDNS = MDNS
-    if kind.lte:
-        from network.lte import LTE
-
-        module.LTE = LTE
+    for name in _network.__all__:
+        if name not in lacks:
+            setattr(module, name, getattr(_network, name))
     return module

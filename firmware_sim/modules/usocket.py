@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import socket as _host
 
+from network import binding
 from network import host as sim_host
 
 AF_INET, AF_INET6 = 2, 10
@@ -35,8 +36,8 @@ def getaddrinfo(host: str, port: int, af: int = 0, type: int = 0, proto: int = 0
     except OSError:
         if host == "localhost":
             address = "127.0.0.1"
-        elif host in sim_host.address_map():
-            address = sim_host.address_map()[host]
+        elif sim_host.lookup(host) is not None:
+            address = sim_host.lookup(host)
         else:
             raise OSError(-202) from None  # no DNS on a simulated board: map the name with --map
     kind = type or SOCK_STREAM
@@ -67,7 +68,9 @@ class socket:  # noqa: N801  (board API)
             self._bound = True
 
     def bind(self, address: tuple) -> None:
-        self._s.bind((_bind_host(address[0]), int(address[1])))
+        """Bind on the board's address; one in use raises ``OSError(EADDRINUSE)`` as lwIP's bind does,
+        its text and a ``firmware-sim:`` line on stderr naming the address and port."""
+        binding.bind(self._s, (_bind_host(address[0]), int(address[1])))
         self._bound = True
 
     def connect(self, address: tuple) -> None:

@@ -9,6 +9,11 @@ Thread-safety: one re-entrant lock guards the endpoints and the resource table; 
 hold it while it waits, and calls the response handler after releasing it, so the handler may call
 any Coap function and other threads may change resources and sessions meanwhile.
 
+Time is board time (``network.host.board_time()``, the board's one clock): retransmission timeouts,
+de-duplication lifetimes and ``read(timeout)`` deadlines are board seconds, so ``--time-scale`` speeds
+them up as it does ``utime``; only the waits in ``select`` are converted to host seconds. Without a
+simulator, board time is the host's monotonic time.
+
 Firmware differences, fixed per engine by its profile: 1.20.1-1.20.2 ``read()`` handles one datagram
 (``one=True``), never retransmit, and give byte-swapped ids; 1.20.3 runs the response handler in an
 "IRQ" thread of its own instead of inside ``read()``.
@@ -21,23 +26,21 @@ import random
 import resource as _rlimit
 import selectors
 import socket
-import sys
 import threading
-import time
-import traceback
-from collections import deque
 from collections.abc import Callable
 
+from .. import host
+from ..binding import bind
 from ..profile import IRQ_CALLBACKS, NO_RETRANSMIT, SWAPPED_IDS, FirmwareProfile
 from .firmware.resources import ResourceTable
+from .irq import Call, IrqThread
 from .protocol.codec import Message
 from .protocol.exchange import MessageLayer, RequestReceived
 from .protocol.numbers import ALL_COAP_NODES_V4
 
 _RECV_SIZE = 65536
 _BATCH = 64  # datagrams read from one socket before looking at the others
-_SWEEP_INTERVAL = 5.0  # seconds between expiry sweeps of the de-duplication caches
-_IRQ_LINGER = 0.25  # seconds an idle IRQ thread waits for more callbacks before it ends
+_SWEEP_INTERVAL = 5.0  # board seconds between expiry sweeps of the de-duplication caches
 
 
 class Endpoint:
@@ -46,7 +49,13 @@ class Endpoint:
     __slots__ = ("sock", "layer", "peer", "send_sock", "multicast", "closed", "key")
 
     def __init__(
-        self, sock: socket.socket, layer: MessageLayer, *, peer=None, send_sock=None, multicast: bool = False
+        self,
+        sock: socket.socket,
+        layer: MessageLayer,
+        *,
+        peer: tuple[str, int] | None = None,
+        send_sock: socket.socket | None = None,
+        multicast: bool = False,
     ) -> None:
         self.sock = sock
         self.layer = layer
@@ -54,7 +63,7 @@ class Endpoint:
         self.send_sock = send_sock or sock
         self.multicast = multicast
         self.closed = False
-        self.key = None  # session key (address text, port)
+        self.key: tuple[str, int] | None = None  # session key (address text, port)
 
     def flush(self) -> None:
         out = self.layer.outgoing
@@ -79,11 +88,12 @@ def _raise_fd_limit() -> None:
             _rlimit.setrlimit(_rlimit.RLIMIT_NOFILE, (hard, hard))
 
 
-def _udp_socket(bind: tuple[str, int]) -> socket.socket:
+def _udp_socket(address: tuple[str, int]) -> socket.socket:
+    """A non-blocking UDP socket bound to ``address`` (an address in use: the explained ``OSError``)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     try:
         sock.setblocking(False)
-        sock.bind(bind)
+        bind(sock, address)
     except OSError:
         sock.close()
         raise
@@ -114,7 +124,7 @@ class Engine:
         self.closed = False
         self._retransmit = not profile.has(NO_RETRANSMIT)
         self._swap_ids = profile.has(SWAPPED_IDS)
-        self._irq: IrqThread | None = IrqThread(self) if profile.has(IRQ_CALLBACKS) else None
+        self._irq = IrqThread(lambda: self.response_handler) if profile.has(IRQ_CALLBACKS) else None
 
     # -- endpoints ---------------------------------------------------------------------------------
 
@@ -208,7 +218,7 @@ class Engine:
 
     def send_request(self, ep: Endpoint, msg: Message, peer: tuple[str, int]) -> None:
         with self.lock:
-            ep.layer.send(msg, peer, time.monotonic())
+            ep.layer.send(msg, peer, host.board_time())
             ep.flush()
             self._timed.add(ep)
             if self._waiting:
@@ -218,35 +228,37 @@ class Engine:
     # -- the read loop -----------------------------------------------------------------------------
 
     def read(self, timeout_ms: float, *, one: bool = False) -> None:
-        """Handle datagrams: block until some were handled (``timeout_ms == 0``) or ``timeout_ms`` passes.
+        """Handle datagrams: block until some were handled (``timeout_ms == 0``) or ``timeout_ms`` board
+        milliseconds pass.
 
         ``one``: handle exactly one datagram, the first ready, and return (firmware 1.20.1-1.20.2)."""
-        deadline = None if timeout_ms <= 0 else time.monotonic() + timeout_ms / 1000.0
+        clock = host.board_time
+        deadline = None if timeout_ms <= 0 else clock() + timeout_ms / 1000.0
         batch = 1 if one else _BATCH
         select = self._selector.select
         while True:
             with self.lock:
                 if self.closed:
                     return
-                now = time.monotonic()
+                now = clock()
                 wait = self._run_timers(now)
                 if deadline is not None:
                     left = deadline - now
                     wait = left if wait is None or left < wait else wait
                 self._waiting += 1
             try:
-                ready = select(None if wait is None else max(wait, 0.0))
+                ready = select(None if wait is None else host.host_seconds(max(wait, 0.0)))
             except (OSError, ValueError):
                 ready = []  # the selector was closed under us (remove / deinit from another thread)
             finally:
                 with self.lock:
                     self._waiting -= 1
-            calls: list[tuple] = []
+            calls: list[Call] = []
             handled = 0
             with self.lock:
                 if self.closed:
                     return
-                now = time.monotonic()
+                now = clock()
                 for key, _ in ready:
                     ep = key.data
                     if ep is None:
@@ -258,10 +270,10 @@ class Engine:
                             break
             if calls:
                 self._deliver(calls)
-            if handled or (deadline is not None and time.monotonic() >= deadline):
+            if handled or (deadline is not None and clock() >= deadline):
                 return
 
-    def _drain(self, ep: Endpoint, now: float, calls: list[tuple], batch: int = _BATCH) -> int:
+    def _drain(self, ep: Endpoint, now: float, calls: list[Call], batch: int = _BATCH) -> int:
         """Read up to ``batch`` datagrams from ``ep`` and process them. Returns how many."""
         recvfrom = ep.sock.recvfrom
         receive = ep.layer.receive
@@ -327,7 +339,7 @@ class Engine:
                 ep.layer.expire(now)
         return None if nearest is None else nearest - now
 
-    def _deliver(self, calls: list[tuple]) -> None:
+    def _deliver(self, calls: list[Call]) -> None:
         if self._irq is not None:
             self._irq.put(calls)
             return
@@ -349,59 +361,3 @@ _handler_state = threading.local()
 def in_response_handler() -> bool:
     """True while this thread runs the script's response handler."""
     return getattr(_handler_state, "active", False)
-
-
-class IrqThread:
-    """Firmware 1.20.3's "IRQs" MicroPython thread for the response handler: ``read()`` queues the
-    calls, this thread makes them. An uncaught exception prints ``Unhandled exception in callback
-    handler`` and the traceback, and ends the thread for good: no callbacks after that.
-
-    The thread starts with the first callback and ends after ``_IRQ_LINGER`` seconds without one (the
-    next callback starts a new one), so it does not keep a finished script's board running."""
-
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
-        self._queue: deque[tuple] = deque()
-        self._cond = threading.Condition(threading.Lock())
-        self._running = False
-        self.dead = False
-
-    def put(self, calls: list[tuple]) -> None:
-        with self._cond:
-            if self.dead:
-                return
-            self._queue.extend(calls)
-            if self._running:
-                self._cond.notify()
-                return
-            self._running = True
-        threading.Thread(target=self._run, name="IRQs", daemon=True).start()
-
-    def close(self) -> None:
-        with self._cond:
-            self.dead = True
-            self._queue.clear()
-            self._cond.notify()
-
-    def _run(self) -> None:
-        queue = self._queue
-        while True:
-            with self._cond:
-                if not self._cond.wait_for(lambda: queue or self.dead, _IRQ_LINGER) or self.dead:
-                    self._running = False
-                    return
-                args = queue.popleft()
-            handler = self._engine.response_handler
-            if handler is None:
-                continue
-            try:
-                handler(*args)
-            except BaseException as exc:
-                with self._cond:
-                    self.dead = True
-                    self._running = False
-                    queue.clear()
-                sys.stderr.write("Unhandled exception in callback handler\n")
-                traceback.print_exception(type(exc), exc, exc.__traceback__.tb_next, file=sys.stderr)
-                sys.stderr.flush()
-                return

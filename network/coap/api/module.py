@@ -21,6 +21,8 @@ import sys
 import threading
 import time
 import types
+from socket import socket as UdpSocket
+from typing import Any
 
 from ... import host as sim_host
 from ... import profile as profiles
@@ -37,7 +39,7 @@ from ...profile import (
     FirmwareProfile,
 )
 from ..engine import Endpoint, Engine, in_response_handler
-from ..firmware.resources import REQUEST_DELETE, REQUEST_GET, REQUEST_POST, REQUEST_PUT
+from ..firmware.resources import REQUEST_DELETE, REQUEST_GET, REQUEST_POST, REQUEST_PUT, Resource
 from ..protocol.codec import Message
 from ..protocol.numbers import MediaType
 from .mpargs import Param, check_count, parse, to_int, to_str
@@ -54,7 +56,7 @@ class Context:
     def __init__(self, engine: Engine, profile: FirmwareProfile) -> None:
         self.engine = engine
         self.profile = profile
-        self.resources: dict[object, CoapResource] = {}
+        self.resources: dict[Resource, CoapResource] = {}
         self.sessions: list[CoapClientSession] = []
         # per-request differences between versions, computed once
         self.swapped_ids = profile.has(SWAPPED_IDS)
@@ -74,7 +76,7 @@ class Context:
             self.engine.send_request(endpoint, request, peer)
         return ((mid & 0xFF) << 8) | (mid >> 8) if self.swapped_ids else mid
 
-    def facade(self, resource) -> CoapResource:
+    def facade(self, resource: Resource) -> CoapResource:
         obj = self.resources.get(resource)
         if obj is None:
             obj = self.resources[resource] = CoapResource(resource, self)
@@ -129,12 +131,12 @@ _SESSION = (Param("destination"), Param("port", 5683), Param("protocol", PROTOCO
 class CoapModule(types.ModuleType):
     """The type of ``network.Coap``; its functions are this class's methods."""
 
-    def __getattribute__(self, name: str):
+    def __getattribute__(self, name: str) -> Any:
         if name in profiles.active().hidden:
             raise AttributeError(f"'module' object has no attribute '{name}'")
         return super().__getattribute__(name)
 
-    def init(self, *args, **kwargs) -> None:
+    def init(self, *args: Any, **kwargs: Any) -> None:
         """``init(address=None, *, port=5683, service_discovery=False)``: start the context; with an
         address, serve CoAP on ``address:port``. Firmware 1.20.1-1.20.2 require the address."""
         global _context
@@ -161,7 +163,7 @@ class CoapModule(types.ModuleType):
             _context = Context(engine, profile)
             atexit.register(_board_stays_on, engine)
 
-    def socket(self, *args, **kwargs):
+    def socket(self, *args: Any, **kwargs: Any) -> UdpSocket:
         """The server endpoint's UDP socket, the same object every call (firmware 1.20.1-1.20.2)."""
         check_count(args, kwargs, 0, 0)
         server = _ctx().engine.server
@@ -169,7 +171,7 @@ class CoapModule(types.ModuleType):
             raise OSError("Coap.socket(): no server endpoint, Coap.init() was called without an address")
         return server.sock
 
-    def add_resource(self, *args, **kwargs) -> CoapResource:
+    def add_resource(self, *args: Any, **kwargs: Any) -> CoapResource:
         """``add_resource(uri, *, media_type=-1, max_age=-1, value=0, etag=False)``."""
         uri, media_type, max_age, value, etag = parse(args, kwargs, _ADD)
         context = _ctx()
@@ -184,7 +186,7 @@ class CoapModule(types.ModuleType):
                 raise RuntimeError("Resource already exists or cannot be created!")
             return context.facade(resource)
 
-    def remove_resource(self, *args, **kwargs) -> None:
+    def remove_resource(self, *args: Any, **kwargs: Any) -> None:
         check_count(args, kwargs, 1, 1)
         context = _ctx()
         context.entered("remove_resource")
@@ -194,7 +196,7 @@ class CoapModule(types.ModuleType):
                 context.engine.resources.remove(resource.uri)
                 context.resources.pop(resource, None)
 
-    def get_resource(self, *args, **kwargs) -> CoapResource | None:
+    def get_resource(self, *args: Any, **kwargs: Any) -> CoapResource | None:
         check_count(args, kwargs, 1, 1)
         context = _ctx()
         context.entered("get_resource")
@@ -202,9 +204,9 @@ class CoapModule(types.ModuleType):
             resource = context.engine.resources.get(to_str(args[0]))
             return None if resource is None else context.facade(resource)
 
-    def read(self, *args, **kwargs) -> None:
+    def read(self, *args: Any, **kwargs: Any) -> None:
         """``read(timeout=0)``: handle incoming packets; 0 blocks until one was handled, otherwise
-        return after at most ``timeout`` ms or once a packet was handled. Firmware 1.20.1-1.20.2:
+        return after at most ``timeout`` board ms or once a packet was handled. Firmware 1.20.1-1.20.2:
         ``read()`` without arguments blocks until one datagram came, and handles just that one."""
         if _profile().has(READ_ONE_DATAGRAM):
             check_count(args, kwargs, 0, 0)
@@ -214,16 +216,16 @@ class CoapModule(types.ModuleType):
         timeout = to_int(args[0]) if args else 0
         if timeout < 0:
             raise ValueError("If specified, timeout must be bigger or equal to 0!")
-        _ctx().engine.read(timeout / sim_host.time_scale())
+        _ctx().engine.read(timeout)  # board milliseconds: the engine runs on board time
 
-    def register_response_handler(self, *args, **kwargs) -> None:
+    def register_response_handler(self, *args: Any, **kwargs: Any) -> None:
         """The handler gets ``(code, id, type, token, payload)`` for each response with a payload."""
         check_count(args, kwargs, 1, 1)
         context = _ctx()
         context.entered("register_response_handler")
         context.engine.response_handler = args[0]
 
-    def send_request(self, *args, **kwargs) -> int:
+    def send_request(self, *args: Any, **kwargs: Any) -> int:
         """``send_request(uri_host, method, *, uri_port=5683, uri_path, content_format, payload, token,
         include_options=True)`` from the server socket (firmware 1.20.1-1.20.2); returns the id."""
         host, method, uri_port, uri_path, content_format, payload, token, include = parse(args, kwargs, _SEND)
@@ -248,7 +250,7 @@ class CoapModule(types.ModuleType):
         endpoint = context.engine.client_endpoint(sim_host.own_address())
         return context.send(endpoint, request, (destination, port & 0xFFFF))
 
-    def new_client_session(self, *args, **kwargs) -> CoapClientSession:
+    def new_client_session(self, *args: Any, **kwargs: Any) -> CoapClientSession:
         """``new_client_session(destination, port=5683, protocol=UDP)``: a session with its own socket.
         Firmware 1.20.3.b0-b2: ``new_client_session(destination, port=5683)``, positional only."""
         if _profile().has(POSITIONAL_SESSIONS):
@@ -272,7 +274,7 @@ class CoapModule(types.ModuleType):
             context.sessions.append(session)
             return session
 
-    def remove_client_session(self, *args, **kwargs) -> None:
+    def remove_client_session(self, *args: Any, **kwargs: Any) -> None:
         """``remove_client_session(destination, port=5683, protocol=UDP)``. Firmware 1.20.3.b0-b2:
         ``remove_client_session(destination, port)``, positional only."""
         if _profile().has(POSITIONAL_SESSIONS):
@@ -290,7 +292,7 @@ class CoapModule(types.ModuleType):
                     return
         raise RuntimeError("Client Session has not been removed")
 
-    def get_client_sessions(self, *args, **kwargs) -> list[CoapClientSession]:
+    def get_client_sessions(self, *args: Any, **kwargs: Any) -> list[CoapClientSession]:
         check_count(args, kwargs, 0, 0)
         context = _ctx()
         with context.engine.lock:

@@ -19,7 +19,7 @@ class Param(NamedTuple):
     keyword_only: bool = False
 
 
-def parse(args: tuple, kwargs: dict[str, Any], params: tuple[Param, ...]) -> list[Any]:
+def parse(args: tuple[Any, ...], kwargs: dict[str, Any], params: tuple[Param, ...]) -> list[Any]:
     n_positional = sum(1 for p in params if not p.keyword_only)
     if len(args) > n_positional:
         raise TypeError("extra positional arguments given")
@@ -40,7 +40,7 @@ def parse(args: tuple, kwargs: dict[str, Any], params: tuple[Param, ...]) -> lis
     return values
 
 
-def check_count(args: tuple, kwargs: dict[str, Any], n_min: int, n_max: int) -> None:
+def check_count(args: tuple[Any, ...], kwargs: dict[str, Any], n_min: int, n_max: int) -> None:
     """Arity of a C function taking positional arguments only (``self`` counts for methods)."""
     if kwargs:
         raise TypeError("function doesn't take keyword arguments")

@@ -6,7 +6,7 @@ Neither can be instantiated by a script: ``Coap.add_resource`` / ``get_resource`
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ...profile import CALLBACK_DISABLE, URI_HOST_BINARY
 from ..firmware.requests import build_options, check_content_format, check_method, path_segments
@@ -40,14 +40,14 @@ class CoapResource:
             raise _removed("Resource")
         return self._resource
 
-    def add_attribute(self, *args, **kwargs) -> None:
+    def add_attribute(self, *args: Any, **kwargs: Any) -> None:
         """Add a link-format attribute; ``/.well-known/core`` prints them newest first."""
         check_count((self, *args), kwargs, 3, 3)
         name, value = to_str(args[0]), to_str(args[1])
         with self._context.engine.lock:
             self._alive().attributes.append((name, value))
 
-    def value(self, *args, **kwargs) -> bytes | None:
+    def value(self, *args: Any, **kwargs: Any) -> bytes | None:
         """``value()`` returns the stored bytes; ``value(new)`` stores ``new`` and bumps the ETag."""
         check_count((self, *args), kwargs, 1, 2)
         context = self._context
@@ -59,7 +59,7 @@ class CoapResource:
             resource.set_value(args[0])
         return None
 
-    def callback(self, *args, **kwargs) -> None:
+    def callback(self, *args: Any, **kwargs: Any) -> None:
         """Enable (``True``) or disable (``False``) the built-in handler of each REQUEST_* bit."""
         check_count((self, *args), kwargs, 3, 3)
         operation, enable = to_int(args[0]), to_int(args[1])
@@ -98,11 +98,11 @@ class CoapClientSession:
     def __repr__(self) -> str:
         return "<CoapClientSession>"
 
-    def get_details(self, *args, **kwargs) -> list:
+    def get_details(self, *args: Any, **kwargs: Any) -> list[Any]:
         check_count((self, *args), kwargs, 1, 1)
         return [self._address, self._port]
 
-    def send_request(self, *args, **kwargs) -> int:
+    def send_request(self, *args: Any, **kwargs: Any) -> int:
         """Send a CON request to the session's server; returns its message id."""
         method, uri_path, content_format, payload, token, include_options = parse(args, kwargs, _SEND_PARAMS)
         context = self._context
@@ -126,7 +126,9 @@ class CoapClientSession:
             request.options[:0] = build_options(
                 uri_host=host, uri_port=to_int(self._port), segments=[], content_format=-1
             )
-        return context.send(self._endpoint, request, self._endpoint.peer)
+        peer = self._endpoint.peer
+        assert peer is not None  # a session's endpoint is connected to its server
+        return context.send(self._endpoint, request, peer)
 
 
 def build_request(

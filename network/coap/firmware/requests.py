@@ -8,10 +8,10 @@ none of them, but still the token and payload. The payload is added only when no
 from __future__ import annotations
 
 from ...profile import PATH_LEADING_SLASH, FirmwareProfile
-from ..protocol.numbers import MediaType, Option
+from ..protocol.numbers import Code, MediaType, Option
 
-# modcoap's REQUEST_* bit -> CoAP method code (GET 0.01, PUT 0.03, POST 0.02, DELETE 0.04)
-METHOD_CODES = {1: 1, 2: 3, 4: 2, 8: 4}
+# modcoap's REQUEST_* bit (GET 1, PUT 2, POST 4, DELETE 8) -> CoAP method code
+METHOD_CODES = {1: int(Code.GET), 2: int(Code.PUT), 4: int(Code.POST), 8: int(Code.DELETE)}
 CONTENT_FORMATS = frozenset({-1, *(int(media) for media in MediaType)})  # -1: no Content-Format
 
 

@@ -30,7 +30,12 @@ from .values import encode_value
 
 REQUEST_GET, REQUEST_PUT, REQUEST_POST, REQUEST_DELETE = 1, 2, 4, 8
 # CoAP method code -> modcoap's REQUEST_* bit
-_METHOD_BITS = {1: REQUEST_GET, 2: REQUEST_POST, 3: REQUEST_PUT, 4: REQUEST_DELETE}
+_METHOD_BITS = {
+    int(Code.GET): REQUEST_GET,
+    int(Code.POST): REQUEST_POST,
+    int(Code.PUT): REQUEST_PUT,
+    int(Code.DELETE): REQUEST_DELETE,
+}
 _WELL_KNOWN = (".well-known", "core")
 _WELL_KNOWN_EXACT = ".well-known/core"
 _LARGE_VALUE = 1024  # bytes; larger values do not fit the firmware's PDU (1152 to 1400 bytes)
@@ -139,9 +144,6 @@ class ResourceTable:
         if resource is not None:
             resource.alive = False
             self._newest_first.remove(resource)
-
-    def __len__(self) -> int:
-        return len(self._by_key)
 
     # -- the network's side ------------------------------------------------------------------------
 

@@ -86,7 +86,7 @@ class MessageLayer:
         # (peer, mid) -> [expiry, cached reply bytes or None]; insertion order ~ age. An OrderedDict, not
         # a dict: _evict drops from the old end, and a dict whose first entries were deleted makes every
         # iteration skip their dummy slots, so at capacity each request cost O(capacity).
-        self._seen: OrderedDict[tuple[Peer, int], list] = OrderedDict()
+        self._seen: OrderedDict[tuple[Peer, int], list[Any]] = OrderedDict()
         self._dedup_capacity = dedup_capacity
         self._pending: dict[tuple[Peer, int], _Pending] = {}
         self._timers: list[tuple[float, int, tuple[Peer, int]]] = []
@@ -317,5 +317,5 @@ class MessageLayer:
         for key in dead:
             del seen[key]
         if self._awaiting:
-            for key in [k for k, exp in self._awaiting.items() if exp <= now]:
-                del self._awaiting[key]
+            for waiting in [k for k, exp in self._awaiting.items() if exp <= now]:
+                del self._awaiting[waiting]

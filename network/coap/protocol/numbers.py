@@ -1,6 +1,8 @@
-"""CoAP numbers (RFC 7252 §12): message types, codes, option numbers and transmission parameters.
+"""CoAP numbers (RFC 7252 §12): the codes, option numbers, media types and transmission parameters
+the emulator uses.
 
-Small enums for readability at the edges; the hot path compares plain ints, which these are.
+Small enums for readability at the edges; the hot path compares plain ints, which these are. Message
+types are plain ints in :mod:`.exchange` (CON 0, NON 1, ACK 2, RST 3).
 """
 
 from __future__ import annotations
@@ -8,96 +10,38 @@ from __future__ import annotations
 from enum import IntEnum
 
 
-class Type(IntEnum):
-    CON = 0
-    NON = 1
-    ACK = 2
-    RST = 3
-
-
 class Code(IntEnum):
-    """A code byte: class * 32 + detail, so ``Code.CONTENT == 69`` (2.05)."""
+    """A code byte: class * 32 + detail, so ``Code.CONTENT == 69`` (2.05). The methods, and the
+    responses modcoap's built-in handlers (libcoap) send."""
 
-    EMPTY = 0
     GET = 1
     POST = 2
     PUT = 3
     DELETE = 4
-    FETCH = 5
-    PATCH = 6
-    IPATCH = 7
-    CREATED = 65
     DELETED = 66
     VALID = 67
     CHANGED = 68
     CONTENT = 69
-    CONTINUE = 95
     BAD_REQUEST = 128
-    UNAUTHORIZED = 129
     BAD_OPTION = 130
-    FORBIDDEN = 131
     NOT_FOUND = 132
     METHOD_NOT_ALLOWED = 133
     NOT_ACCEPTABLE = 134
-    REQUEST_ENTITY_INCOMPLETE = 136
     PRECONDITION_FAILED = 140
-    REQUEST_ENTITY_TOO_LARGE = 141
-    UNSUPPORTED_CONTENT_FORMAT = 143
     INTERNAL_SERVER_ERROR = 160
-    NOT_IMPLEMENTED = 161
-    BAD_GATEWAY = 162
-    SERVICE_UNAVAILABLE = 163
-    GATEWAY_TIMEOUT = 164
     PROXYING_NOT_SUPPORTED = 165
 
-    @property
-    def dotted(self) -> str:
-        return dotted(self)
 
-    @property
-    def phrase(self) -> str:
-        """The reason phrase libcoap puts in error payloads, e.g. ``Not Found``."""
-        return PHRASES.get(self, "")
-
-
-def dotted(code: int) -> str:
-    """``69`` -> ``'2.05'``."""
-    return f"{code >> 5}.{code & 31:02d}"
-
-
+# The reason phrase libcoap puts in the payload of an error response.
 PHRASES: dict[int, str] = {
-    Code.CREATED: "Created",
-    Code.DELETED: "Deleted",
-    Code.VALID: "Valid",
-    Code.CHANGED: "Changed",
-    Code.CONTENT: "Content",
-    Code.CONTINUE: "Continue",
-    Code.BAD_REQUEST: "Bad Request",
-    Code.UNAUTHORIZED: "Unauthorized",
     Code.BAD_OPTION: "Bad Option",
-    Code.FORBIDDEN: "Forbidden",
     Code.NOT_FOUND: "Not Found",
     Code.METHOD_NOT_ALLOWED: "Method Not Allowed",
     Code.NOT_ACCEPTABLE: "Not Acceptable",
-    Code.REQUEST_ENTITY_INCOMPLETE: "Request Entity Incomplete",
     Code.PRECONDITION_FAILED: "Precondition Failed",
-    Code.REQUEST_ENTITY_TOO_LARGE: "Request Entity Too Large",
-    Code.UNSUPPORTED_CONTENT_FORMAT: "Unsupported Content-Format",
     Code.INTERNAL_SERVER_ERROR: "Internal Server Error",
-    Code.NOT_IMPLEMENTED: "Not Implemented",
-    Code.BAD_GATEWAY: "Bad Gateway",
-    Code.SERVICE_UNAVAILABLE: "Service Unavailable",
-    Code.GATEWAY_TIMEOUT: "Gateway Timeout",
     Code.PROXYING_NOT_SUPPORTED: "Proxying Not Supported",
 }
-
-
-def is_request(code: int) -> bool:
-    return 1 <= code <= 31
-
-
-def is_response(code: int) -> bool:
-    return 64 <= code <= 191
 
 
 class Option(IntEnum):
@@ -123,12 +67,8 @@ class Option(IntEnum):
     NO_RESPONSE = 258
 
 
+# The options the emulator recognises: a request with another, critical (odd) one is rejected (§5.4.1).
 KNOWN_OPTIONS: frozenset[int] = frozenset(int(o) for o in Option)
-
-
-def is_critical(number: int) -> bool:
-    """RFC 7252 §5.4.6: odd option numbers are critical."""
-    return bool(number & 1)
 
 
 class MediaType(IntEnum):
@@ -153,5 +93,4 @@ PROCESSING_DELAY = ACK_TIMEOUT
 EXCHANGE_LIFETIME = MAX_TRANSMIT_SPAN + 2 * MAX_LATENCY + PROCESSING_DELAY  # 247 s
 NON_LIFETIME = MAX_TRANSMIT_SPAN + MAX_LATENCY  # 145 s
 
-DEFAULT_PORT = 5683
 ALL_COAP_NODES_V4 = "224.0.1.187"

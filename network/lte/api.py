@@ -1,12 +1,12 @@
-"""``network.LTE`` of the FiPy and GPy, over a model of their Sequans modem (:mod:`network.lte_modem`).
+"""``network.LTE`` of the FiPy and GPy, over a model of their Sequans modem (:mod:`.modem`).
 
 The class follows ``esp32/mods/modlte.c`` of pycom-micropython-sigfox v1.20.2.r6 (the same in
-1.20.3.b3): its argument lists, its states (``lteppp.h``: INIT, IDLE, ATTACHING, ATTACHED, PPP,
-SUSPENDED), the AT commands each method sends and how it reads the answers, and its error messages.
-So ``attach()`` turns the radio on (``AT+CFUN=1``) and returns; ``isattached()`` asks the modem
-(``AT+CGATT?``, ``AT+CEREG?``) and turns True once the modem registered, ``ATTACH_TIME_S`` board
-seconds later; ``connect()`` opens the data session (``AT+CGDATA="PPP",<cid>``). While it is open the
-modem carries PPP, not commands: ``send_at_cmd``, ``imei``, ``iccid`` and ``ue_coverage`` raise
+1.20.3.b3): its argument lists, its states (``lteppp.h``, kept by :mod:`.link`), the AT commands each
+method sends and how it reads the answers, and its error messages. So ``attach()`` turns the radio on
+(``AT+CFUN=1``) and returns; ``isattached()`` asks the modem (``AT+CGATT?``, ``AT+CEREG?``) and turns
+True once the modem registered, ``ATTACH_TIME_S`` board seconds later; ``connect()`` opens the data
+session (``AT+CGDATA="PPP",<cid>``). While it is open the modem carries PPP, not commands:
+``send_at_cmd``, ``imei``, ``iccid`` and ``ue_coverage`` raise
 ``OSError("LTE modem is in data state, cannot send AT commands")`` until ``pppsuspend()``.
 
 The board's address on LTE is ``network.host.own_address()``, what ``AT+CGPADDR=1`` answers once
@@ -18,33 +18,32 @@ looks for ``+CEREG: 1,1`` / ``+CEREG: 1,5`` as that firmware does, so a script t
 ``AT+CEREG=2`` is never attached again, as on the board. Waits the firmware makes (back-offs after
 ``+++``, ``+SYSSTART``) are not reproduced: methods return at once.
 
-Board time comes from :func:`set_clock` (the simulator's scaled clock); by default it is host
-monotonic time times ``network.host.time_scale()``.
+Board time is ``network.host.board_time()``: the simulator's one scaled clock, which the simulator
+(or a test) sets with ``network.host.configure(clock=...)``.
 """
 
 from __future__ import annotations
 
-import functools
-import threading
-from collections.abc import Callable
-from typing import Any, NamedTuple, TypeVar
+from typing import Any
 
-from . import host
-from .coap.api.mpargs import Param, check_count, parse, to_int, to_str
-from .lte_modem import ATTACH_TIME_S, SequansModem
+from ..coap.api.mpargs import Param, check_count, parse, to_int, to_str
+from .link import (
+    ATTACHED,
+    ATTACHING,
+    IDLE,
+    OPERATION_FAILED,
+    PPP,
+    SUSPENDED,
+    forget_modem,
+    lock,
+    locked,
+)
+from .queries import ModemQueries, PSMInfo
 
-__all__ = ["ATTACH_TIME_S", "LTE", "hard_reset", "modem", "set_clock"]
+__all__ = ["LTE", "PSMInfo", "hard_reset"]
 
-# lteppp.h lte_state_t
-INIT, IDLE, ATTACHING, ATTACHED, PPP, SUSPENDED = range(6)
-
-DATA_STATE = "LTE modem is in data state, cannot send AT commands"
-NOT_INITIALIZED = "LTE modem not initialized"
-OPERATION_FAILED = "the requested operation failed"  # mpexception_os_operation_failed
 RESOURCE_NOT_AVAILABLE = "resource not available"  # mpexception_os_resource_not_avaliable
-INVALID_ARGUMENTS = "invalid argument(s) num/type"  # mpexception_num_type_invalid_arguments
 LEGACY_MODEM_FIRMWARE = "LR5.1.1.0-33080"  # lte_check_legacy_version()
-AT_TIMEOUT_MS = 9500  # LTE_RX_TIMEOUT_MAX_MS
 # bands lte_add_band() accepts on v1.2 hardware with modem firmware above 41000 (the modelled one)
 BANDS = frozenset({1, 2, 3, 4, 5, 8, 12, 13, 14, 17, 18, 19, 20, 25, 26, 28, 66})
 
@@ -78,69 +77,18 @@ _ATTACH = (
 _DETACH = (Param("reset", False, True),)
 _CONNECT = (Param("cid", _UNSET, True), Param("legacy", _UNSET, True))
 _RESUME = (Param("cid", _UNSET, True),)
-_SEND_AT = (Param("cmd", None), Param("timeout", AT_TIMEOUT_MS, True))
 _CALLBACK = (Param("trigger"), Param("handler", None), Param("arg", None))
-
-
-_clock: Callable[[], float] = host.board_time
-_modem: SequansModem | None = None
-_lock = threading.RLock()
-
-
-def set_clock(clock: Callable[[], float] | None = None) -> None:
-    """Use ``clock()`` (board seconds) for the modem's timing; ``None`` restores the default."""
-    global _clock
-    _clock = clock or host.board_time
-
-
-def modem() -> SequansModem:
-    """The board's modem (one per process, created on first use)."""
-    global _modem
-    with _lock:
-        if _modem is None:
-            _modem = SequansModem(address=host.own_address())
-        return _modem
 
 
 def hard_reset() -> None:
     """Forget the LTE object's state and the modem (a fresh board; not part of the script API)."""
-    global _modem
-    with _lock:
-        _modem = None
+    with lock:
+        forget_modem()
         if LTE._instance is not None:
             LTE._instance._setup()
 
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _locked(method: F) -> F:
-    """One LTE call at a time, as the firmware's calls hold the GIL and the modem's one UART."""
-
-    @functools.wraps(method)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        with _lock:
-            return method(*args, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
-
-
-class PSMInfo(NamedTuple):
-    """What ``LTE.psm()`` returns (an attrtuple on the board)."""
-
-    enabled: bool
-    period_value: int
-    period_unit: int
-    active_value: int
-    active_unit: int
-
-    def __repr__(self) -> str:
-        return (
-            "(" + ", ".join(f"{name}={value!r}" for name, value in zip(self._fields, self, strict=True)) + ")"
-        )
-
-
-class LTE:
+class LTE(ModemQueries):
     """The LTE modem (one instance, whatever the number of calls), as in firmware 1.20.2.r6."""
 
     IP = "IP"
@@ -156,29 +104,21 @@ class LTE:
     _instance: LTE | None = None
 
     def __new__(cls, *args: Any, **kwargs: Any) -> LTE:
-        with _lock:
+        with lock:
             if cls._instance is None:
                 cls._instance = super().__new__(cls)
                 cls._instance._setup()
             return cls._instance
 
     def _setup(self) -> None:
-        self._init = False
-        self._state = INIT
-        self._modem_up = False  # lteppp's modem connection state: the modem's start sequence ran
-        self._cid = 1
-        self._legacyattach = True
-        self._legacy = False  # lteppp legacy flag (modem firmware LR5.1.1.0-33080)
-        self._carrier = False
-        self._debug = False
-        self._out_of_coverage = False
-        self._rsp = ""
+        """A fresh object: lteppp's state (:meth:`ModemLink._setup`) and no event handler."""
+        super()._setup()
         self._trigger = 0
         self._events = 0
         self._handler: Any = None
         self._handler_arg: Any = None
 
-    @_locked
+    @locked
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         """``LTE(id=0, *, carrier=None, cid=1, legacyattach=True, debug=False, psm_period_value=0,
         psm_period_unit=LTE.PSM_PERIOD_DISABLED, psm_active_value=0,
@@ -201,93 +141,6 @@ class LTE:
 
     def __repr__(self) -> str:
         return "<LTE>"
-
-    # -- the modem's UART ------------------------------------------------------------------------
-
-    def _push(self, cmd: str, expect: str | None = "OK") -> bool:
-        """``lte_push_at_command_ext``: send ``cmd``, keep the answer, True if it holds ``expect``."""
-        now = _clock()
-        link = modem()
-        link.address = host.own_address()
-        if self._debug:
-            print(f"[AT] {int(now * 1000) & 0xFFFFFFFF} {cmd}")
-        self._rsp = link.command(cmd if cmd == "+++" else cmd + "\r", now)
-        ok = expect is None or expect in self._rsp
-        if self._debug:
-            print(f"[AT-{'OK' if ok else 'FAIL'}] +0 {self._rsp}")
-        return ok
-
-    def _start_modem(self) -> None:
-        """TASK_LTE's start sequence (lteppp.c): leave PPP if the modem was in it, no echo,
-        PSM off, ``AT+CEREG=1``, SIM access on."""
-        if self._push("+++"):
-            self._push("AT")
-        else:
-            self._push("AT")
-            self._push("AT")
-        self._push("ATE0")
-        self._push("AT+CPSMS=0")
-        self._push("AT+CEREG=1")
-        self._push("AT+CFUN?")
-        at = self._rsp.find("+CFUN: ")
-        if at >= 0 and self._rsp[at + 7 : at + 8] not in ("1", "4"):
-            self._push("AT+CFUN=4")
-        self._push("AT+CPIN?")
-        if "ERROR" in self._rsp:  # no SIM after power on: radio and SIM off
-            self._push("AT+CFUN=0")
-        self._push('AT!="setlpm airplane=1 enable=1"')
-        self._modem_up = True
-
-    def _check_init(self) -> None:
-        if not self._init:
-            raise OSError(NOT_INITIALIZED)
-
-    def _check_inppp(self) -> None:
-        if self._state == PPP:
-            raise OSError(DATA_STATE)
-
-    def _sim_present(self) -> bool:
-        self._push("AT+CFUN?")
-        if "+CFUN: 0" in self._rsp:
-            self._push("AT+CFUN=4")
-        self._push("AT+CPIN?")
-        return "READY" in self._rsp
-
-    def _check_attached(self, legacy: bool) -> bool:
-        """``lte_check_attached``: ask the modem, and move the state to ATTACHING / ATTACHED."""
-        if self._state == PPP:
-            return True  # a data session has its address
-        attached = False
-        self._push("AT")
-        self._push("AT+CGATT?")
-        at = self._rsp.find("+CGATT")
-        cgatt = at >= 0 and "1" in self._rsp[at + 7 : at + 9]
-        if legacy:
-            self._push("AT+CEREG?")
-            registered = "+CEREG: 1,1" in self._rsp or "+CEREG: 1,5" in self._rsp
-            if not cgatt:
-                attached = registered
-            else:
-                attached = registered
-                if not registered:
-                    self._out_of_coverage = "+CEREG: 1,4" in self._rsp
-        else:
-            attached = cgatt
-        self._push("AT+CFUN?")
-        if self._state >= ATTACHING:
-            if "+CFUN: 1" not in self._rsp:
-                self._push("AT+CFUN=1")  # "the modem has crashed, enabled the radios again"
-        else:
-            self._state = ATTACHING if "+CFUN: 1" in self._rsp else IDLE
-        if attached and self._state < PPP:
-            self._state = ATTACHED
-        if not attached and self._state > IDLE:
-            self._state = ATTACHING
-        return attached
-
-    def _pause_ppp(self) -> None:
-        if not self._push("+++") and not self._push("AT"):
-            raise OSError("Pause PPP failed")
 
     # -- init / deinit ---------------------------------------------------------------------------
 
@@ -330,14 +183,14 @@ class LTE:
             active = ((active_unit << 5) | active_value) & 0xFF
             self._push(f'AT+CPSMS=1,,,"{period:08b}","{active:08b}"')
 
-    @_locked
+    @locked
     def init(self, *args: Any, **kwargs: Any) -> None:
         """Start the modem: the constructor's keywords (no ``id``)."""
         values = parse(args, kwargs, _INIT)
         self._debug = bool(values[3])
         self._init_helper(values)
 
-    @_locked
+    @locked
     def deinit(self, *args: Any, **kwargs: Any) -> None:
         """``deinit(*, detach=True, reset=False)``: end the session; detach (radio off) unless
         ``detach=False``, which keeps the modem attached for a fast start after deep sleep."""
@@ -365,14 +218,9 @@ class LTE:
             self._init = False
         self._lteppp_deinit()
 
-    def _lteppp_deinit(self) -> None:
-        self._state = INIT
-        self._modem_up = False
-        self._init = False
-
     # -- attach / detach -------------------------------------------------------------------------
 
-    @_locked
+    @locked
     def attach(self, *args: Any, **kwargs: Any) -> None:
         """``attach(*, band=None, apn=None, log=False, cid=None, type=LTE.IP, legacyattach=None,
         bands=None)``: turn the radio on; ``isattached()`` tells when the modem registered."""
@@ -417,13 +265,13 @@ class LTE:
             raise OSError(OPERATION_FAILED)
         self._push('AT!="setlpm airplane=1 enable=1"')
 
-    @_locked
+    @locked
     def isattached(self, *args: Any, **kwargs: Any) -> bool:
         check_count((self, *args), kwargs, 1, 1)
         self._check_init()
         return self._check_attached(self._legacyattach)
 
-    @_locked
+    @locked
     def detach(self, *args: Any, **kwargs: Any) -> None:
         """``detach(*, reset=False)``: end any session and turn the radio off (``AT+CFUN=4``)."""
         self._check_init()
@@ -442,7 +290,7 @@ class LTE:
 
     # -- data session ----------------------------------------------------------------------------
 
-    @_locked
+    @locked
     def connect(self, *args: Any, **kwargs: Any) -> None:
         """``connect(*, cid=1, legacy=None)``: start the data session once attached."""
         self._check_init()
@@ -471,45 +319,26 @@ class LTE:
         else:
             raise OSError("modem not attached")
 
-    @_locked
+    @locked
     def isconnected(self, *args: Any, **kwargs: Any) -> bool:
         """True while the data session is up (not while suspended)."""
         check_count((self, *args), kwargs, 1, 1)
         self._check_init()
         return self._state == PPP
 
-    @_locked
+    @locked
     def disconnect(self, *args: Any, **kwargs: Any) -> None:
         check_count((self, *args), kwargs, 1, 1)
         self._check_init()
         self._disconnect()
 
-    def _disconnect(self) -> None:
-        if self._state in (PPP, SUSPENDED):
-            if self._state == PPP:
-                self._pause_ppp()
-            self._state = ATTACHED
-            self._push("ATH")
-            self._push("AT")
-            self._check_attached(self._legacyattach)
-
-    @_locked
+    @locked
     def pppsuspend(self, *args: Any, **kwargs: Any) -> None:
         """Leave data mode (``+++``) so AT commands work; the session stays for ``pppresume()``."""
         check_count((self, *args), kwargs, 1, 1)
         self._suspend()
 
-    def _suspend(self) -> None:
-        if self._legacy:
-            raise OSError("modem firmware not supported")
-        self._check_init()
-        if self._state == PPP:
-            self._pause_ppp()
-            self._state = SUSPENDED
-            self._push("AT")
-            self._check_attached(self._legacyattach)
-
-    @_locked
+    @locked
     def pppresume(self, *args: Any, **kwargs: Any) -> None:
         """``pppresume(*, cid=None)``: back to the suspended session (``ATO``), else connect anew."""
         self._check_init()
@@ -530,75 +359,7 @@ class LTE:
         self._check_attached(self._legacyattach)
         self.connect(*args, **kwargs)
 
-    # -- AT commands and identities --------------------------------------------------------------
-
-    @_locked
-    def send_at_cmd(self, *args: Any, **kwargs: Any) -> str:
-        """``send_at_cmd(cmd, *, timeout=9500)`` -> the modem's raw answer, e.g. ``'\\r\\nOK\\r\\n'``."""
-        self._check_init()
-        self._check_inppp()
-        cmd, timeout = parse(args, kwargs, _SEND_AT)
-        to_int(timeout)
-        if cmd is None:
-            raise ValueError("the command must be specified!")
-        if not isinstance(cmd, (str, bytes)):
-            raise TypeError(INVALID_ARGUMENTS)
-        self._push(to_str(cmd), None)
-        return self._rsp
-
-    @_locked
-    def imei(self, *args: Any, **kwargs: Any) -> str | None:
-        check_count((self, *args), kwargs, 1, 1)
-        self._check_init()
-        self._check_inppp()
-        self._push("AT+CGSN")
-        if self._rsp == "000000000000000":
-            return "UNSET"
-        at = self._rsp.find("35434")
-        if at >= 0 and len(self._rsp) - at > 20:
-            return self._rsp[at : at + 15]
-        return None
-
-    @_locked
-    def iccid(self, *args: Any, **kwargs: Any) -> str | None:
-        check_count((self, *args), kwargs, 1, 1)
-        self._check_init()
-        self._check_inppp()
-        if not self._sim_present():
-            raise OSError("SIM card not found!")
-        self._push("AT+SQNCCID?")
-        at = self._rsp.find("SQNCCID:")
-        if at >= 0 and len(self._rsp) - at > 25:
-            start = self._rsp.index('"', at) + 1
-            return self._rsp[start : self._rsp.index('"', start)]
-        return None
-
-    @_locked
-    def ue_coverage(self, *args: Any, **kwargs: Any) -> bool:
-        check_count((self, *args), kwargs, 1, 1)
-        self._check_init()
-        self._check_inppp()
-        if self._check_attached(self._legacyattach):
-            return not self._out_of_coverage
-        return False
-
-    @_locked
-    def psm(self, *args: Any, **kwargs: Any) -> PSMInfo:
-        """The PSM setting the modem holds: ``(enabled, period_value, period_unit, active_value,
-        active_unit)``."""
-        self._check_init()
-        self._check_inppp()
-        self._push("AT+CPSMS?")
-        at = self._rsp.find("+CPSMS: ")
-        if at < 0:
-            raise OSError("Failed to read PSM setting")
-        fields = self._rsp[at + 8 :].split("\r\n", 1)[0].split(",")
-        tau, active = fields[3].strip('"'), fields[4].strip('"')
-        return PSMInfo(
-            fields[0] == "1", int(tau[3:], 2), int(tau[:3], 2), int(active[3:], 2), int(active[:3], 2)
-        )
-
-    @_locked
+    @locked
     def reset(self, *args: Any, **kwargs: Any) -> None:
         """Restart the modem (``AT^RESET``); attach again afterwards."""
         check_count((self, *args), kwargs, 1, 1)
@@ -613,7 +374,7 @@ class LTE:
 
     # -- events ----------------------------------------------------------------------------------
 
-    @_locked
+    @locked
     def lte_callback(self, *args: Any, **kwargs: Any) -> None:
         """``lte_callback(trigger, handler=None, arg=None)``: ``handler(arg)`` on the events in
         ``trigger``; ``arg`` defaults to the LTE object. No handler disables it."""
@@ -627,7 +388,7 @@ class LTE:
             self._handler = None
             self._handler_arg = None
 
-    @_locked
+    @locked
     def events(self, *args: Any, **kwargs: Any) -> int:
         """The events since the last call (``EVENT_COVERAGE_LOSS``, ``EVENT_BREAK``), then cleared."""
         check_count((self, *args), kwargs, 1, 1)
@@ -637,7 +398,7 @@ class LTE:
     def _urc(self, events: int) -> None:
         """The simulator's hook for a modem event (``modlte_urc_events``): record what the trigger
         selects and call the handler."""
-        with _lock:
+        with lock:
             self._events |= events & self._trigger
             handler, arg = self._handler, self._handler_arg
         if handler is not None:

@@ -1,0 +1,19 @@
+"""``network.LTE`` for the FiPy and GPy, in layers (as ``coap`` is):
+
+- ``at``: the modem UART's text (V.250 framing and command-line parsing), no state.
+- ``state``, ``commands``, ``modem``: a sans-I/O model of the Sequans Monarch modem
+  (:class:`SequansModem`): its state, its extended AT commands, and its UART.
+- ``link``: lteppp's side (``esp32/lte/lteppp.c``): the object's state and the UART to the modem.
+- ``queries``, ``api``: the ``LTE`` class with modlte.c's signatures, AT sequences and errors.
+
+:func:`hard_reset` and :func:`modem` are the simulator's (a fresh board; the modem a test inspects),
+not part of the API scripts see.
+"""
+
+from __future__ import annotations
+
+from .api import LTE, PSMInfo, hard_reset
+from .link import modem
+from .modem import ATTACH_TIME_S, SequansModem
+
+__all__ = ["ATTACH_TIME_S", "LTE", "PSMInfo", "SequansModem", "hard_reset", "modem"]
