@@ -216,3 +216,12 @@ def run_board(  # boots a board process directly, below the command line (tests 
 
 
 # -- module surface ----------------------------------------------------------------------------------
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test on an in-process board (the ``board`` fixture of tests/sim) that starts no process is a
+    unit test: ``pytest -m unit`` runs the sans-I/O cores and the board modules in seconds."""
+    for item in items:
+        in_process_board = item.path.parent.name == "sim" and "board" in getattr(item, "fixturenames", ())
+        if in_process_board and not item.get_closest_marker("process"):
+            item.add_marker(pytest.mark.unit)

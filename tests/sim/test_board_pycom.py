@@ -15,7 +15,7 @@ from firmware_sim.modules import gc, micropython, pycom
 from firmware_sim.runtime.board import Board
 from firmware_sim.runtime.state import BoardState
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 RED, GREEN, BLUE, WHITE = 0xFF0000, 0x00FF00, 0x0000FF, 0xFFFFFF
 
 
@@ -285,6 +285,7 @@ pycom.nvs_set('boots', pycom.nvs_get('boots', 0) + 1)
 """
 
 
+@pytest.mark.process
 def test_led_timeline_across_a_reset_and_runs(tmp_path: Path) -> None:
     flash = tmp_path / "flash"
     result = run_board(flash, LED)
@@ -316,6 +317,7 @@ print(hex(pycom.rgbled()))
 """
 
 
+@pytest.mark.process
 def test_heartbeat_on_boot_across_a_reset(tmp_path: Path) -> None:
     result = run_board(tmp_path / "flash", HEARTBEAT_OFF_ON_BOOT)
     assert result.returncode == 0, result.stderr

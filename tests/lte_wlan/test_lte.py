@@ -450,6 +450,7 @@ print("responses", responses)
 
 
 @pytest.mark.peer
+@pytest.mark.process
 def test_fipy_script_posts_json_over_lte_to_aiocoap(ip: str, spawn, tmp_path) -> None:
     require_aiocoap()
     server_ip = free_loopback_ip()

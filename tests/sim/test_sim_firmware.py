@@ -9,6 +9,8 @@ import sys
 import pytest
 from conftest import ROOT, free_loopback_ip, libcoap, wait_udp_port
 
+pytestmark = pytest.mark.process
+
 DOCS = ROOT / "examples" / "docs"
 API_A = DOCS / "api_a_example.py"  # Coap.socket(), uselect.poll(), module-level Coap.send_request
 API_B = DOCS / "client_blocking.py"  # Coap.new_client_session, read() in a thread

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, python_script, wait_udp_port
 
-pytestmark = pytest.mark.peer
+pytestmark = [pytest.mark.peer, pytest.mark.process]
 
 SERVER_EXAMPLE = ROOT / "examples" / "docs" / "server.py"
 DOCS_LINKS = "</resource2>,</resource1>;ct=0;title=resource1"

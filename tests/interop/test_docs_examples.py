@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import pytest
 from conftest import ROOT, free_loopback_ip, python_script, require_aiocoap, wait_udp_port
 
-pytestmark = pytest.mark.peer
+pytestmark = [pytest.mark.peer, pytest.mark.process]
 
 DOCS = ROOT / "examples" / "docs"
 AIOCOAP_SERVER = ROOT / "tests" / "peers" / "aiocoap_server.py"

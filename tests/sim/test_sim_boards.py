@@ -10,6 +10,8 @@ import sys
 import pytest
 from conftest import ROOT, free_loopback_ip, require_aiocoap
 
+pytestmark = pytest.mark.process
+
 FIPY_MAIN = """\
 import time
 import ujson

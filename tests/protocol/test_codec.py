@@ -13,6 +13,8 @@ from hypothesis import strategies as st
 from network.coap.protocol import codec
 from network.coap.protocol.codec import IgnoredVersion, Message, ParseError, decode, encode
 
+pytestmark = pytest.mark.unit
+
 # -- strategies ---------------------------------------------------------------------------------------
 
 option_values = st.one_of(

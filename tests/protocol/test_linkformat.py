@@ -13,6 +13,8 @@ from network.coap.protocol.codec import Message
 from network.coap.protocol.linkformat import Link, matches, render
 from network.profile import FirmwareProfile
 
+pytestmark = pytest.mark.unit
+
 SENSOR = Link(
     "/sensors/temp", [("rt", '"temperature-c sensor"'), ("if", "core.s"), ("ct", "0"), ("obs", None)]
 )

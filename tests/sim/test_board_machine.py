@@ -25,7 +25,7 @@ from firmware_sim.runtime.board import Board
 from firmware_sim.runtime.state import BoardState
 from network import profile as profiles
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SCALE = 100.0  # board time runs 100 times faster in these tests
 
 
@@ -486,6 +486,7 @@ print('done')
 """
 
 
+@pytest.mark.process
 def test_reset_reboots_with_nvs_kept(tmp_path: Path) -> None:
     result = run_board(tmp_path / "flash", RESETS)
     assert result.returncode == 0, result.stderr
@@ -499,6 +500,7 @@ def test_reset_reboots_with_nvs_kept(tmp_path: Path) -> None:
     assert "report WDT_RESET (2)" in result.stderr  # the default profile's warning
 
 
+@pytest.mark.process
 def test_a_reset_loop_is_stopped(tmp_path: Path) -> None:
     result = run_board(tmp_path / "flash", "import machine\nmachine.reset()\n")
     assert result.returncode == 1
@@ -514,6 +516,7 @@ if cause != machine.DEEPSLEEP_RESET:
 """
 
 
+@pytest.mark.process
 def test_deepsleep_takes_board_time_and_reboots(tmp_path: Path) -> None:
     start = time.monotonic()
     result = run_board(tmp_path / "flash", DEEPSLEEP, scale=1000.0)
@@ -532,6 +535,7 @@ if cause != machine.DEEPSLEEP_RESET:
 """
 
 
+@pytest.mark.process
 def test_a_wake_pin_ends_deepsleep_early(tmp_path: Path) -> None:
     flash = tmp_path / "flash"
     (flash / ".firmware-sim").mkdir(parents=True)
@@ -559,6 +563,7 @@ if cause == machine.PWRON_RESET:
 """
 
 
+@pytest.mark.process
 def test_watchdog_resets_an_unfed_board(tmp_path: Path) -> None:
     result = run_board(tmp_path / "flash", WATCHDOG, scale=10.0)
     assert result.returncode == 0, result.stderr
@@ -576,6 +581,7 @@ print('armed')
 """
 
 
+@pytest.mark.process
 def test_a_running_board_is_driven_through_pins_json(tmp_path: Path, spawn) -> None:
     flash = tmp_path / "flash"
     flash.mkdir()

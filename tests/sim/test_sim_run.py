@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, free_loopback_ip, libcoap, wait_udp_port
 
+pytestmark = pytest.mark.process
+
 DOCS = ROOT / "examples" / "docs"
 DOCS_LINKS = "</resource2>,</resource1>;ct=0;title=resource1"
 

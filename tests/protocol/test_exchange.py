@@ -20,6 +20,8 @@ from network.coap.protocol.numbers import (
     NON_LIFETIME,
 )
 
+pytestmark = pytest.mark.unit
+
 CON, NON, ACK, RST = 0, 1, 2, 3
 GET, CONTENT = 1, 69
 PEER = ("127.0.0.9", 40000)

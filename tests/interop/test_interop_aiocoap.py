@@ -13,7 +13,7 @@ import asyncio
 import pytest
 from conftest import ROOT, python_script, require_aiocoap, wait_udp_port
 
-pytestmark = pytest.mark.peer
+pytestmark = [pytest.mark.peer, pytest.mark.process]
 
 SERVER_EXAMPLE = ROOT / "examples" / "docs" / "server.py"
 DOCS_LINKS = b"</resource2>,</resource1>;ct=0;title=resource1"
