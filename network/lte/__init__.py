@@ -8,6 +8,11 @@
 
 :func:`hard_reset` and :func:`modem` are the simulator's (a fresh board; the modem a test inspects),
 not part of the API scripts see.
+
+The board's address on LTE is ``network.host.own_address()``, what ``AT+CGPADDR=1`` answers once
+attached. Nothing leaves the process: the session is a state, sockets use the board's loopback address.
+Board time is ``network.host.board_time()``: the simulator's one scaled clock, which the simulator
+(or a test) sets with ``network.host.configure(clock=...)``.
 """
 
 from __future__ import annotations

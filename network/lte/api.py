@@ -9,17 +9,11 @@ session (``AT+CGDATA="PPP",<cid>``). While it is open the modem carries PPP, not
 ``send_at_cmd``, ``imei``, ``iccid`` and ``ue_coverage`` raise
 ``OSError("LTE modem is in data state, cannot send AT commands")`` until ``pppsuspend()``.
 
-The board's address on LTE is ``network.host.own_address()``, what ``AT+CGPADDR=1`` answers once
-attached. Nothing leaves the process: the session is a state, sockets use the board's loopback address.
-
 As on firmware 1.20.2.r2 and later, the modem is set to ``AT+CEREG=1`` when LTE starts, so
 ``AT+CEREG?`` answers ``+CEREG: 1,<stat>``; with ``legacyattach=True`` (the default) ``isattached()``
 looks for ``+CEREG: 1,1`` / ``+CEREG: 1,5`` as that firmware does, so a script that sets
 ``AT+CEREG=2`` is never attached again, as on the board. Waits the firmware makes (back-offs after
 ``+++``, ``+SYSSTART``) are not reproduced: methods return at once.
-
-Board time is ``network.host.board_time()``: the simulator's one scaled clock, which the simulator
-(or a test) sets with ``network.host.configure(clock=...)``.
 """
 
 from __future__ import annotations
