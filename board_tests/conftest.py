@@ -5,7 +5,8 @@
 
 A test that needs something a board kind does not have (LTE on a LoPy4) is skipped with the reason.
 Tests that talk to the board over the network reach it only at a loopback address unless
-``--allow-lan`` says the board's own LAN address may be used.
+``--allow-lan`` says the board's own LAN address may be used; likewise a ``--board-port socket://HOST:PORT``
+(or ``rfc2217://``) must be on this machine unless ``--allow-lan``, checked before anything connects.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from firmware_sim.serial.transport import Board
+from firmware_sim.serial import ConnectError, ReplSession, check_on_this_machine
 from network.host import free_address
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,8 +38,31 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption("--board-kind", default="lopy4", help="kind of virtual board to start (default lopy4)")
     group.addoption(
-        "--allow-lan", action="store_true", help="let network tests reach a real board at its LAN address"
+        "--allow-lan",
+        action="store_true",
+        help="let network tests reach a real board at its LAN address, and --board-port be a socket:// "
+        "port on another machine",
     )
+
+
+def check_board_port(port: str | None, allow_lan: bool) -> None:
+    """``pytest.UsageError`` when ``port`` is a network port off this machine and not ``allow_lan``
+    (decided from its text: nothing is sent, no name is looked up)."""
+    if port:
+        try:
+            check_on_this_machine(port, allow_lan)
+        except ConnectError as err:
+            raise pytest.UsageError(f"--board-port {err}") from None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    check_board_port(config.getoption("--board-port", None), config.getoption("--allow-lan", False))
+
+
+@pytest.fixture(scope="session")
+def allow_lan(request: pytest.FixtureRequest) -> bool:
+    """Whether ``--allow-lan`` was given."""
+    return bool(request.config.getoption("--allow-lan"))
 
 
 @pytest.fixture(scope="session")
@@ -77,24 +101,25 @@ def board_port(request: pytest.FixtureRequest) -> Iterator[str]:
 
 
 @pytest.fixture
-def board(board_port: str) -> Iterator[Board]:
+def board(board_port: str, allow_lan: bool) -> Iterator[ReplSession]:
     """The board, connected, in the raw REPL after a soft reset (a clean namespace for each test)."""
-    with Board(board_port).open() as connected:
+    with ReplSession(board_port, allow_lan=allow_lan).open() as connected:
         connected.enter_raw_repl(soft_reset=True)
         yield connected
 
 
 @pytest.fixture
-def platform(board: Board) -> str:
+def platform(board: ReplSession) -> str:
     return board.eval("__import__('sys').platform")
 
 
-def reconnect_after_reset(port: str, timeout: float = 20.0) -> Board:
+def reconnect_after_reset(port: str, timeout: float = 20.0, *, allow_lan: bool = False) -> ReplSession:
     """A board that was reset: open it again once it answers (a real board reboots for a few seconds)."""
+    check_on_this_machine(port, allow_lan)  # a refusal is not worth retrying
     end = time.monotonic() + timeout
     while True:
         try:
-            connected = Board(port).open()
+            connected = ReplSession(port, allow_lan=allow_lan).open()
             connected.enter_raw_repl()
             return connected
         except Exception:
@@ -103,7 +128,7 @@ def reconnect_after_reset(port: str, timeout: float = 20.0) -> Board:
             time.sleep(0.5)
 
 
-def board_address(board: Board, allow_lan: bool) -> str:
+def board_address(board: ReplSession, allow_lan: bool) -> str:
     """The board's address; skip unless it is loopback or --allow-lan was given."""
     address = board.eval("__import__('network').WLAN().ifconfig()[0]")
     if not ipaddress.ip_address(address).is_loopback and not allow_lan:

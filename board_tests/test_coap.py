@@ -20,10 +20,10 @@ print('serving')
 """
 
 
-def test_board_serves_coap_to_the_host(board, board_port, request):
+def test_board_serves_coap_to_the_host(board, board_port, allow_lan, request):
     board.hard_reset()  # Coap.init() works once per boot
     board.close(goodbye=False)
-    fresh = reconnect_after_reset(board_port)
+    fresh = reconnect_after_reset(board_port, allow_lan=allow_lan)
     try:
         address = board_address(fresh, request.config.getoption("--allow-lan"))
         assert b"serving" in fresh.exec(SERVER)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from firmware_sim.serial.files import RemoteFS
-from firmware_sim.serial.transport import BoardError
+from firmware_sim.serial import BoardError, RemoteFS
 
 REMOTE = "/flash/board_tests_tmp"
 

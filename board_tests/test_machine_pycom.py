@@ -23,11 +23,11 @@ def test_rgbled_needs_the_heartbeat_off(board):
     assert board.eval("pycom.rgbled()") == 0x00FF00
 
 
-def test_nvs_survives_a_hard_reset(board, board_port):
+def test_nvs_survives_a_hard_reset(board, board_port, allow_lan):
     board.exec("import pycom\npycom.nvs_set('bt_boot', 7)")
     board.hard_reset()
     board.close(goodbye=False)
-    again = reconnect_after_reset(board_port)
+    again = reconnect_after_reset(board_port, allow_lan=allow_lan)
     try:
         assert again.eval("__import__('pycom').nvs_get('bt_boot')") == 7
         again.exec("__import__('pycom').nvs_erase('bt_boot')")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from firmware_sim.serial.transport import BoardError, ProgramTimeout
+from firmware_sim.serial import BoardError, ProgramTimeout
 
 
 def test_exec_prints_with_board_newlines(board):

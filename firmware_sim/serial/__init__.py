@@ -1,18 +1,21 @@
-"""The serial runner: a MicroPython/Pycom board over a serial line (or ``socket://``), from Python
-and from the ``firmware-sim`` command line.
+"""The serial runner: a MicroPython/Pycom board over a serial line (or ``socket://`` on this machine),
+from Python and from the ``firmware-sim`` command line.
 
-    from firmware_sim.serial import Board, RemoteFS
+    from firmware_sim.serial import RemoteFS, ReplSession
 
-    with Board("/dev/ttyACM0") as board:        # or "auto", or "socket://127.0.0.1:4000"
-        board.enter_raw_repl(soft_reset=True)
-        print(board.exec("print(1 + 1)"))        # b'2\\r\\n'
-        RemoteFS(board).put(Path("main.py"))     # -> /flash/main.py, hash-verified, atomic
+    with ReplSession("/dev/ttyACM0") as session:    # or "auto", or "socket://127.0.0.1:4000"
+        session.enter_raw_repl(soft_reset=True)
+        print(session.exec("print(1 + 1)"))        # b'2\\r\\n'
+        RemoteFS(session).put(Path("main.py"))     # -> /flash/main.py, hash-verified, atomic
+
+Layers: :mod:`.line` (the byte line, ``SerialLine``) < :mod:`.session` (the raw-REPL client, with
+:mod:`.sending` and :mod:`.following`) < :mod:`.files` (``RemoteFS``; the on-board helpers in
+:mod:`.onboard`) < :mod:`.handlers` / :mod:`.commands` (the CLI). Errors in :mod:`.errors`; the
+protocol's bytes in :mod:`firmware_sim.replwire`. A ``socket://``/``rfc2217://`` port off this machine
+needs ``allow_lan=True`` (``--allow-lan``).
 """
 
-from .files import Entry, RemoteError, RemoteFS, SyncResult, remote_path
-from .ports import PYCOM_PIDS, PYCOM_VID, resolve_port, select_auto
-from .transport import (
-    Board,
+from .errors import (
     BoardError,
     BoardReset,
     BoardTimeout,
@@ -21,12 +24,16 @@ from .transport import (
     PortGone,
     ProgramTimeout,
     ProtocolError,
+    RemoteError,
     RunnerError,
-    Transport,
 )
+from .files import Entry, RemoteFS, SyncResult
+from .line import SerialLine
+from .paths import remote_path
+from .ports import PYCOM_PIDS, PYCOM_VID, check_on_this_machine, resolve_port, select_auto
+from .session import ReplSession
 
 __all__ = [
-    "Board",
     "BoardError",
     "BoardReset",
     "BoardTimeout",
@@ -40,9 +47,11 @@ __all__ = [
     "ProtocolError",
     "RemoteError",
     "RemoteFS",
+    "ReplSession",
     "RunnerError",
+    "SerialLine",
     "SyncResult",
-    "Transport",
+    "check_on_this_machine",
     "remote_path",
     "resolve_port",
     "select_auto",

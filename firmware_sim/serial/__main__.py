@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .commands import add_commands, run_on_port
+from .commands import PORT_HELP, add_allow_lan, add_commands, run_on_port
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -17,7 +17,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_commands(sub)
     run = sub.add_parser("run", help="run a local script on a board without copying it")
     run.add_argument("path", metavar="FILE.py")
-    run.add_argument("--port", metavar="PORT", help="the board (device path, auto, socket://host:port)")
+    run.add_argument("--port", metavar="PORT", help=PORT_HELP)
+    add_allow_lan(run)
     run.add_argument("--timeout", metavar="S", type=float, help="stop it after S seconds (exit 0)")
     run.add_argument("--reply-timeout", metavar="S", type=float, default=10.0, help=argparse.SUPPRESS)
     run.add_argument("--no-soft-reset", action="store_true", help="do not soft-reset the board first")
@@ -31,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
-    return args.handler(args)
+    return int(args.handler(args))
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ Board paths are POSIX paths; relative ones are under ``/flash`` (the board's wor
 
 from __future__ import annotations
 
+import ast
 import base64
 import binascii
 import hashlib
@@ -20,122 +21,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .errors import BoardError, BoardReset, BoardTimeout, PortGone, RemoteError, RunnerError, remote_error
+from .onboard import PRELUDE
+from .paths import FLASH, local_files, remote_path, sha256_file
 from .progress import Progress
-from .transport import Board, BoardError, BoardReset, BoardTimeout, PortGone, RunnerError
+from .session import ReplSession
 
-FLASH = "/flash"
 TEMP_SUFFIX = ".fsim-part"
 PUT_CHUNK = 2048  # file bytes per exec when uploading (base64: 2732 characters of code)
 GET_CHUNK = 1536  # file bytes per output line when downloading (base64: 2048 characters)
-IGNORED = {"__pycache__"}  # plus every name starting with "." and *.pyc
-
-# Defined once per board session (its globals live until a soft reset). Runs on MicroPython 1.11.
-PRELUDE = """\
-try:
- import uos as _fo
-except ImportError:
- import os as _fo
-try:
- import ubinascii as _fb
-except ImportError:
- import binascii as _fb
-try:
- import uhashlib as _fh
-except ImportError:
- import hashlib as _fh
-def _fsim_j(p,n):
- return (p if p!='/' else '')+'/'+n
-def _fsim_st(p):
- try:
-  s=_fo.stat(p)
- except OSError:
-  return None
- return (s[0]&0x4000!=0,s[6])
-def _fsim_sha(p):
- h=_fh.sha256()
- f=open(p,'rb')
- try:
-  while 1:
-   c=f.read(1024)
-   if not c:break
-   h.update(c)
- finally:
-  f.close()
- return _fb.hexlify(h.digest()).decode()
-def _fsim_ls(p):
- s=_fo.stat(p)
- if not s[0]&0x4000:
-  print(repr((p,False,s[6])))
-  return
- for e in _fo.ilistdir(p):
-  d=e[1]&0x4000!=0
-  print(repr((e[0],d,0 if d else _fo.stat(_fsim_j(p,e[0]))[6])))
-def _fsim_walk(p):
- for e in _fo.ilistdir(p):
-  q=_fsim_j(p,e[0])
-  if e[1]&0x4000:
-   print(repr((q,True,0)))
-   _fsim_walk(q)
-  else:
-   print(repr((q,False,_fo.stat(q)[6])))
-def _fsim_mkdirs(p):
- q=''
- for s in p.split('/'):
-  if s:
-   q+='/'+s
-   t=_fsim_st(q)
-   if t is None:
-    _fo.mkdir(q)
-   elif not t[0]:
-    raise OSError(20)
-def _fsim_rm(p,r):
- if _fo.stat(p)[0]&0x4000:
-  if not r:
-   raise OSError(21)
-  for n in [e[0] for e in _fo.ilistdir(p)]:
-   _fsim_rm(_fsim_j(p,n),1)
-  _fo.rmdir(p)
- else:
-  _fo.remove(p)
-def _fsim_get(p,n):
- h=_fh.sha256()
- f=open(p,'rb')
- try:
-  while 1:
-   c=f.read(n)
-   if not c:break
-   h.update(c)
-   print(_fb.b2a_base64(c).decode(),end='')
- finally:
-  f.close()
- print('#'+_fb.hexlify(h.digest()).decode())
-def _fsim_done(t,p,x):
- _fsim_f.close()
- h=_fsim_sha(t)
- if h!=x:
-  _fo.remove(t)
-  print('bad '+h)
-  return
- try:
-  _fo.rename(t,p)
- except OSError:
-  _fo.remove(p)
-  _fo.rename(t,p)
- print('ok')
-def _fsim_drop(t):
- try:
-  _fsim_f.close()
- except Exception:
-  pass
- try:
-  _fo.remove(t)
- except Exception:
-  pass
-"""
-
-
-class RemoteError(RunnerError):
-    """A filesystem operation failed on the board (missing file, not a folder, full flash...)."""
 
 
 @dataclass
@@ -157,94 +51,37 @@ class SyncResult:
     bytes_sent: int = 0
 
 
-def remote_path(path: str | None, cwd: str = FLASH) -> str:
-    """An absolute, normalised board path; relative paths (and a leading ``:``, as mpremote writes
-    them) are under ``cwd``."""
-    p = (path or "").strip()
-    if p.startswith(":"):
-        p = p[1:]
-    p = posixpath.normpath(posixpath.join(cwd, p)) if p else cwd
-    return "/" + p.lstrip("/")
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(65536), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def local_files(folder: Path) -> list[tuple[Path, str]]:
-    """The files of a project folder to send, with their POSIX paths relative to it (sorted); skips
-    dot files and folders, ``__pycache__`` and ``*.pyc``."""
-    found: list[tuple[Path, str]] = []
-    for root, dirs, files in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in IGNORED)
-        for name in sorted(files):
-            if name.startswith(".") or name.endswith(".pyc"):
-                continue
-            path = Path(root) / name
-            found.append((path, path.relative_to(folder).as_posix()))
-    return found
-
-
 def _lit(value: object) -> str:
     return repr(value)
 
 
 class RemoteFS:
-    """Filesystem operations on ``board`` (in its raw REPL)."""
+    """Filesystem operations on the board of ``session`` (in its raw REPL)."""
 
-    def __init__(self, board: Board, chunk_size: int = PUT_CHUNK) -> None:
-        self.board = board
+    def __init__(self, session: ReplSession, chunk_size: int = PUT_CHUNK) -> None:
+        self.session = session
         self.chunk_size = chunk_size
-        self._prelude_at: int | None = None  # board.resets when the helpers were defined
+        self._prelude_at: int | None = None  # session.resets when the helpers were defined
 
     # running snippets
 
     def _ready(self) -> None:
-        if self._prelude_at != self.board.resets or not self.board.in_raw:
-            self.board.exec(PRELUDE)
-            self._prelude_at = self.board.resets
+        """Define the helpers on the board unless this session already did since its last reset."""
+        if self._prelude_at != self.session.resets or not self.session.in_raw:
+            self.session.exec(PRELUDE)
+            self._prelude_at = self.session.resets
 
     def call(self, code: str, path: str = "", **kwargs: object) -> bytes:
         """Run ``code`` after the helpers are defined; board errors become ``RemoteError``."""
         self._ready()
         try:
-            return self.board.exec(code, **kwargs)  # type: ignore[arg-type]
+            return self.session.exec(code, **kwargs)  # type: ignore[arg-type]
         except BoardError as err:
             if err.exc_type == "NameError" and "_fsim" in err.message:  # helpers lost: define them again
                 self._prelude_at = None
                 self._ready()
-                return self.board.exec(code, **kwargs)  # type: ignore[arg-type]
-            raise self._error(err, path) from None
-
-    def _error(self, err: BoardError, path: str) -> RemoteError:
-        port = self.board.port
-        name = err.errno_name or {2: "ENOENT", 17: "EEXIST", 20: "ENOTDIR", 21: "EISDIR", 28: "ENOSPC"}.get(
-            err.errno or 0
-        )
-        if name == "ENOENT":
-            return RemoteError(
-                f"{path}: no such file or folder on the board",
-                f"list what is there with `firmware-sim ls --port {port} {posixpath.dirname(path) or '/'}`",
-            )
-        if name == "ENOTDIR":
-            return RemoteError(
-                f"{path}: a file on the board is in the way of a folder", "remove or rename it"
-            )
-        if name == "EISDIR":
-            return RemoteError(f"{path}: is a folder on the board", "use rm -r to remove a folder")
-        if name == "EEXIST":
-            return RemoteError(f"{path}: already exists on the board", "remove it first")
-        if name == "ENOSPC":
-            return RemoteError(
-                f"{path}: the board's flash is full", "remove files from it (firmware-sim rm) and retry"
-            )
-        if name in ("EACCES", "EPERM", "EINVAL"):
-            return RemoteError(f"{path}: the board refused ({err.message})", "check the path")
-        return RemoteError(f"{path}: the board raised {err.message}", "see the board's traceback above")
+                return self.session.exec(code, **kwargs)  # type: ignore[arg-type]
+            raise remote_error(err, path, self.session.port) from None
 
     # queries
 
@@ -260,7 +97,7 @@ class RemoteFS:
         entries = []
         for line in self.call(f"_fsim_ls({_lit(p)})", p).decode().splitlines():
             if line.strip():
-                name, is_dir, size = _literal(line.strip())  # type: ignore[misc]
+                name, is_dir, size = _entry(line)
                 full = name if name.startswith("/") else posixpath.join(p, name)  # a file lists itself
                 entries.append(Entry(posixpath.basename(full), full, bool(is_dir), int(size)))
         return sorted(entries, key=lambda e: (not e.is_dir, e.name))
@@ -271,7 +108,7 @@ class RemoteFS:
         entries = []
         for line in self.call(f"_fsim_walk({_lit(p)})", p).decode().splitlines():
             if line.strip():
-                full, is_dir, size = _literal(line.strip())  # type: ignore[misc]
+                full, is_dir, size = _entry(line)
                 entries.append(Entry(posixpath.basename(full), full, bool(is_dir), int(size)))
         return entries
 
@@ -299,6 +136,7 @@ class RemoteFS:
             self.call(f"for _p in {_lit(wanted)}:\n _fsim_mkdirs(_p)\n", ", ".join(wanted))
 
     def rm(self, path: str, recursive: bool = False) -> None:
+        """Remove a board file (a folder and its contents with ``recursive``); never /flash itself."""
         p = remote_path(path)
         if p in ("/", FLASH):
             raise RemoteError(
@@ -344,10 +182,10 @@ class RemoteFS:
 
     def _drop(self, temp: str) -> None:
         """Best-effort removal of a temporary upload while the board still answers."""
-        board = self.board
+        session = self.session
         try:
-            if not board.in_raw:
-                board.enter_raw_repl()
+            if not session.in_raw:
+                session.enter_raw_repl()
             self.call(f"_fsim_drop({_lit(temp)})", temp)
         except (RunnerError, KeyboardInterrupt):
             pass
@@ -357,22 +195,25 @@ class RemoteFS:
         src = remote_path(remote)
         temp = local.with_name(local.name + TEMP_SUFFIX)
         h = hashlib.sha256()
-        state = {"pending": b"", "remote": None, "size": 0}
+        pending = b""  # a line not complete yet
+        board_hash: str | None = None  # the board's SHA-256, on the last line
+        size = 0
         local.parent.mkdir(parents=True, exist_ok=True)
         with temp.open("wb") as out:
 
             def take(chunk: bytes) -> None:
-                lines = (state["pending"] + chunk).split(b"\n")  # type: ignore[operator]
-                state["pending"] = lines.pop()
+                nonlocal pending, board_hash, size
+                lines = (pending + chunk).split(b"\n")
+                pending = lines.pop()
                 for line in lines:
                     line = line.strip()
                     if line.startswith(b"#"):
-                        state["remote"] = line[1:].decode()
+                        board_hash = line[1:].decode()
                     elif line:
                         data = binascii.a2b_base64(line)
                         h.update(data)
                         out.write(data)
-                        state["size"] += len(data)  # type: ignore[operator]
+                        size += len(data)
                         if progress is not None:
                             progress.update(len(data))
 
@@ -383,14 +224,14 @@ class RemoteFS:
                 out.close()
                 temp.unlink(missing_ok=True)
                 raise
-        if state["remote"] != h.hexdigest():
+        if board_hash != h.hexdigest():
             temp.unlink(missing_ok=True)
             raise RemoteError(
                 f"{src}: the data received does not match the board's SHA-256 (damaged on the line)",
                 "retry; if it persists check the cable",
             )
         os.replace(temp, local)
-        return int(state["size"])  # type: ignore[arg-type]
+        return size
 
     def put(
         self, local: Path, remote: str | None = None, progress: bool | None = None
@@ -438,7 +279,7 @@ class RemoteFS:
         src = remote_path(remote)
         st = self.stat(src)
         if st is None:
-            raise self._error(BoardError("OSError: [Errno 2] ENOENT"), src)
+            raise remote_error(BoardError("OSError: [Errno 2] ENOENT"), src, self.session.port)
         is_dir, size = st
         if is_dir:
             root = local if local is not None else Path(posixpath.basename(src) or "flash")
@@ -483,9 +324,18 @@ class RemoteFS:
         return result
 
 
-def _literal(text: str) -> object:
-    import ast
+def _entry(line: str) -> tuple[str, bool, int]:
+    """``(name or path, is_dir, size)`` from a line the helpers printed."""
+    value = _literal(line.strip())
+    if not (isinstance(value, tuple) and len(value) == 3):
+        raise RunnerError(
+            f"unexpected answer from the board: {line[:80]!r}", "retry; if it persists reset the board"
+        )
+    return str(value[0]), bool(value[1]), int(value[2])
 
+
+def _literal(text: str) -> object:
+    """A Python literal the board printed; ``RunnerError`` when it is not one."""
     try:
         return ast.literal_eval(text)
     except (ValueError, SyntaxError):

@@ -1,15 +1,22 @@
-"""Serial ports: the ``devices`` listing and ``auto`` (the one Pycom board plugged in).
+"""Ports: the ``devices`` listing, ``auto`` (the one Pycom board plugged in), and which network ports
+the runner may open.
 
 Pycom boards sit behind a PIC USB bridge with Microchip's vendor id 0x04D8 (raw-repl.md §4.5);
 the product id tells the board it is on. A port whose manufacturer string starts with "Pycom" counts too.
+
+``socket://HOST:PORT`` and ``rfc2217://HOST:PORT`` reach only this machine (127.0.0.0/8, ::1,
+``localhost``) unless the user opts in (``--allow-lan``): :func:`check_on_this_machine` refuses any
+other host before a connection is attempted, and looks up no host name.
 """
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
-from .transport import ConnectError
+from .errors import ConnectError
 
 PYCOM_VID = 0x04D8
 PYCOM_PIDS = {
@@ -51,7 +58,7 @@ def select_auto(ports: Sequence[Any] | None = None) -> str:
     ports = comports() if ports is None else list(ports)
     pycom = [p for p in ports if pycom_board(p)]
     if len(pycom) == 1:
-        return pycom[0].device
+        return str(pycom[0].device)
     if len(pycom) > 1:
         listing = "; ".join(describe(p) for p in pycom)
         raise ConnectError(
@@ -77,3 +84,54 @@ def resolve_port(port: str, ports: Sequence[Any] | None = None) -> str:
     if port.strip().lower() == "auto":
         return select_auto(ports)
     return port
+
+
+NETWORK_SCHEMES = ("socket", "rfc2217")  # pyserial's URL handlers that open a TCP connection
+LOOPBACK_NAMES = ("localhost",)
+OPT_IN = "--allow-lan"
+
+
+def network_host(port: str) -> str | None:
+    """The host of a ``socket://`` or ``rfc2217://`` port ("" when it has none or cannot be read),
+    None for any other port (a device path, ``loop://`` ...)."""
+    scheme, sep, _ = port.strip().partition("://")
+    if not sep or scheme.lower() not in NETWORK_SCHEMES:
+        return None
+    try:
+        return urlsplit(port.strip()).hostname or ""
+    except ValueError:  # e.g. an unclosed [ of an IPv6 address
+        return ""
+
+
+def is_loopback_host(host: str) -> bool:
+    """Whether ``host`` is this machine by its text alone: a loopback address or ``localhost``."""
+    if host.lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    mapped = getattr(address, "ipv4_mapped", None)
+    return address.is_loopback or (mapped is not None and mapped.is_loopback)
+
+
+def check_on_this_machine(port: str, allow_lan: bool = False) -> None:
+    """``ConnectError`` (exit 2) when ``port`` is a network port whose host is not loopback and
+    ``allow_lan`` is false. Decided from the text alone: nothing is sent, no name is looked up."""
+    host = network_host(port)
+    if host is None or allow_lan or is_loopback_host(host):
+        return
+    if not host:
+        raise ConnectError(
+            f"{port}: no host the serial runner can read in it", "give e.g. socket://127.0.0.1:4000"
+        )
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        raise ConnectError(
+            f"{port} names the host {host}: the serial runner only connects to loopback (127.0.0.0/8, ::1, "
+            f"localhost) and looks up no host names unless you pass {OPT_IN}"
+        ) from None
+    raise ConnectError(
+        f"{port} is not on this machine: the serial runner only connects to loopback unless you pass {OPT_IN}"
+    )

@@ -16,18 +16,26 @@ from __future__ import annotations
 
 import codeop
 import enum
-import struct
 import warnings
 from dataclasses import dataclass
 
-CTRL_A, CTRL_B, CTRL_C, CTRL_D, CTRL_E = 1, 2, 3, 4, 5
-BACKSPACE, DELETE, ESC = 8, 127, 27
+from ..replwire import (
+    CONTINUATION,
+    CTRL_A,
+    CTRL_B,
+    CTRL_C,
+    CTRL_D,
+    CTRL_E,
+    OK,
+    PASTE_BANNER,
+    PROMPT,
+    RAW_PASTE_REFUSED,
+    RAW_PASTE_WINDOW,
+    RAW_PROMPT,
+    raw_paste_grant,
+)
 
-RAW_BANNER = b"raw REPL; CTRL-B to exit\r\n"
-PASTE_BANNER = b"\r\npaste mode; Ctrl-C to cancel, Ctrl-D to finish\r\n=== "
-PROMPT = b">>> "
-CONTINUATION = b"... "
-RAW_PASTE_WINDOW = 128  # MICROPY_REPL_STDIN_BUFFER_MAX / 2
+BACKSPACE, DELETE, ESC = 8, 127, 27
 
 
 class Mode(enum.Enum):
@@ -99,7 +107,7 @@ class Repl:
         self._reset_input()
         self._executing = None
         if self.raw:
-            return RAW_BANNER + b">"
+            return RAW_PROMPT
         return self.banner + PROMPT
 
     def _reset_input(self) -> None:
@@ -178,7 +186,7 @@ class Repl:
             out.append(b"\r\n" + PROMPT)
             self._reset_input()
         elif byte == CTRL_A and empty and not self._lines:
-            out.append(b"\r\n" + RAW_BANNER + b">")
+            out.append(b"\r\n" + RAW_PROMPT)
             self.mode = Mode.RAW
             self._reset_input()
         elif byte == CTRL_B and empty and not self._lines:
@@ -250,13 +258,13 @@ class Repl:
                 command = self._line[1]
                 self._line.clear()
                 if command == ord("A"):
-                    out.append(b"R\x01" + struct.pack("<H", self.window) + b"\x01")
+                    out.append(raw_paste_grant(self.window))
                     self.mode = Mode.RAW_PASTE
                     self._window_left = self.window
                 else:
-                    out.append(b"R\x00>")
+                    out.append(RAW_PASTE_REFUSED + b">")
                 return
-            out.append(RAW_BANNER + b">")  # Pycom 1.20: \x05A\x01 lands here, the host falls back
+            out.append(RAW_PROMPT)  # Pycom 1.20: \x05A\x01 lands here, the host falls back
             self._line.clear()
         elif byte == CTRL_B:
             out.append(b"\r\n" + self.banner + PROMPT)
@@ -265,7 +273,7 @@ class Repl:
         elif byte == CTRL_C:
             self._line.clear()
         elif byte == CTRL_D:
-            out.append(b"OK")
+            out.append(OK)
             if not self._line:
                 out.append(b"\r\n")
                 out.append(SoftReset())
