@@ -1,7 +1,11 @@
-"""``python -m firmware_sim.virtual``: serve a virtual board (see :mod:`firmware_sim.virtual.relay`)."""
+"""``python -m firmware_sim.virtual [options]`` is ``firmware-sim board [options]``."""
 
+import os
 import sys
 
-from .relay import main
+from ..cli import main
 
-sys.exit(main())
+status = main(["board", *sys.argv[1:]])
+sys.stdout.flush()
+sys.stderr.flush()
+os._exit(status)

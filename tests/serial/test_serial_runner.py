@@ -23,7 +23,6 @@ from pathlib import Path
 import pytest
 
 from firmware_sim.serial import (
-    Board,
     BoardError,
     BoardReset,
     BoardTimeout,
@@ -31,6 +30,8 @@ from firmware_sim.serial import (
     Interrupted,
     PortGone,
     ProgramTimeout,
+    ReplSession,
+    check_on_this_machine,
     select_auto,
 )
 from firmware_sim.serial.ports import describe
@@ -150,7 +151,7 @@ def peer() -> Iterator[Callable[[Callable[[Peer], None]], Peer]]:
 
 
 def enter_raw(p: Peer, soft_reset: bool = False) -> None:
-    """The board side of Board.enter_raw_repl (spec §1.2)."""
+    """The board side of ReplSession.enter_raw_repl (spec §1.2)."""
     p.expect(b"\r\x03\x03")
     p.send(b"\r\n>>> \r\n>>> \r\n>>> ")
     p.expect(b"\r\x01")
@@ -177,7 +178,7 @@ def test_raw_paste_exec_bytes_as_the_spec_shows(peer) -> None:
         leave_raw(p)
 
     p = peer(script)
-    with Board(p.path, timeout=3) as board:
+    with ReplSession(p.path, timeout=3) as board:
         board.enter_raw_repl(soft_reset=True)
         assert board.boot_output == b"boot ran\r\n"
         assert board.exec("print(1+1)") == b"2\r\n"
@@ -201,7 +202,7 @@ def test_pycom_firmware_falls_back_to_standard_raw_mode(peer) -> None:
         leave_raw(p)
 
     p = peer(script)
-    with Board(p.path, timeout=3) as board:
+    with ReplSession(p.path, timeout=3) as board:
         board.enter_raw_repl()
         assert board.exec("print(1+1)") == b"2\r\n"
         assert board.use_raw_paste is False
@@ -220,7 +221,7 @@ def test_raw_paste_refused_with_r0(peer) -> None:
         leave_raw(p)
 
     p = peer(script)
-    with Board(p.path, timeout=3) as board:
+    with ReplSession(p.path, timeout=3) as board:
         assert board.exec("print(3)") == b"3\r\n"
     p.finish()
 
@@ -237,7 +238,7 @@ def test_standard_raw_mode_sends_256_byte_pieces(peer) -> None:
         leave_raw(p)
 
     p = peer(script)
-    with Board(p.path, timeout=3) as board:
+    with ReplSession(p.path, timeout=3) as board:
         board.exec(code)
     p.finish()
 
@@ -265,7 +266,7 @@ def test_raw_paste_flow_control_never_exceeds_the_window(peer) -> None:
         leave_raw(p)
 
     p = peer(script)
-    with Board(p.path, timeout=3) as board:
+    with ReplSession(p.path, timeout=3) as board:
         board.exec(code)
     p.finish()
 
@@ -285,7 +286,7 @@ def test_raw_paste_abort_from_the_board(peer) -> None:
         leave_raw(p)
 
     p = peer(script)
-    with Board(p.path, timeout=3) as board, pytest.raises(BoardError) as info:
+    with ReplSession(p.path, timeout=3) as board, pytest.raises(BoardError) as info:
         board.exec(b"def f(:\n" + b"  pass\n" * 20)
     p.finish()
     assert info.value.exc_type == "SyntaxError"
@@ -307,7 +308,7 @@ def test_remote_exception_keeps_the_traceback(peer) -> None:
         leave_raw(p)
 
     p = peer(script)
-    with Board(p.path, timeout=3) as board, pytest.raises(BoardError) as info:
+    with ReplSession(p.path, timeout=3) as board, pytest.raises(BoardError) as info:
         board.exec("open('nope')")
     p.finish()
     err = info.value
@@ -328,7 +329,7 @@ def test_system_exit_soft_reboot_is_followed(peer) -> None:
         leave_raw(p)
 
     p = peer(script)
-    with Board(p.path, timeout=3) as board:
+    with ReplSession(p.path, timeout=3) as board:
         board.exec("raise SystemExit")
         assert board.exec("print(2)") == b"2\r\n"
     p.finish()
@@ -337,7 +338,7 @@ def test_system_exit_soft_reboot_is_followed(peer) -> None:
 def test_silent_board_gives_a_connect_error_within_the_deadline(peer) -> None:
     p = peer(lambda p: p.quiet_for(3))
     start = time.monotonic()
-    with pytest.raises(ConnectError) as info, Board(p.path, timeout=0.7) as board:
+    with pytest.raises(ConnectError) as info, ReplSession(p.path, timeout=0.7) as board:
         board.enter_raw_repl()
     assert time.monotonic() - start < 3
     assert info.value.exit_code == 2
@@ -360,7 +361,7 @@ def test_a_board_still_booting_gets_asked_again(peer) -> None:
 
     p = peer(script)
     start = time.monotonic()
-    with Board(p.path, timeout=5) as board:
+    with ReplSession(p.path, timeout=5) as board:
         board.enter_raw_repl()
         assert board.in_raw
     assert 1.5 < time.monotonic() - start < 5
@@ -386,7 +387,7 @@ def test_garbage_before_the_raw_banner_and_between_commands(peer) -> None:
         leave_raw(p)
 
     p = peer(script)
-    with Board(p.path, timeout=3) as board:
+    with ReplSession(p.path, timeout=3) as board:
         assert board.exec("print(1)") == b"1\r\n"
         time.sleep(0.3)
         assert board.exec("print(2)") == b"2\r\n"
@@ -409,7 +410,7 @@ def test_a_board_in_friendly_mode_mid_session_is_resynced(peer) -> None:
         leave_raw(p)
 
     p = peer(script)
-    with Board(p.path, timeout=3) as board:
+    with ReplSession(p.path, timeout=3) as board:
         board.enter_raw_repl()
         assert board.exec("print(1)") == b"1\r\n"
     p.finish()
@@ -429,7 +430,7 @@ def test_board_reset_during_exec_is_a_clear_error(peer) -> None:
     p = peer(script)
     seen = bytearray()
     start = time.monotonic()
-    with Board(p.path, timeout=3) as board, pytest.raises(BoardReset) as info:
+    with ReplSession(p.path, timeout=3) as board, pytest.raises(BoardReset) as info:
         board.run("while True: pass", on_output=seen.extend)
     assert time.monotonic() - start < 3
     assert b"working" in seen and b"rst:0xc" in seen
@@ -449,7 +450,7 @@ def test_port_disappears_mid_exec(peer) -> None:
 
     p = peer(script)
     start = time.monotonic()
-    with Board(p.path, timeout=3) as board, pytest.raises(PortGone) as info:
+    with ReplSession(p.path, timeout=3) as board, pytest.raises(PortGone) as info:
         board.run("while True: pass")
     assert time.monotonic() - start < 3
     assert "disappeared" in str(info.value)
@@ -466,7 +467,7 @@ def test_silent_board_during_snippet_times_out(peer) -> None:
 
     p = peer(script)
     start = time.monotonic()
-    with Board(p.path, timeout=0.5) as board, pytest.raises(BoardTimeout):
+    with ReplSession(p.path, timeout=0.5) as board, pytest.raises(BoardTimeout):
         board.exec("import time\ntime.sleep(100)")
     assert time.monotonic() - start < 2
     p.finish()
@@ -488,7 +489,7 @@ def test_ctrl_c_on_the_host_interrupts_the_board(peer) -> None:
             raise KeyboardInterrupt
 
     p = peer(script)
-    with Board(p.path, timeout=3) as board, pytest.raises(Interrupted):
+    with ReplSession(p.path, timeout=3) as board, pytest.raises(Interrupted):
         board.run("while True: print('tick')", on_output=on_output)
     p.finish()
 
@@ -506,7 +507,7 @@ def test_program_timeout_stops_it_with_ctrl_c(peer) -> None:
 
     p = peer(script)
     start = time.monotonic()
-    with Board(p.path, timeout=3) as board, pytest.raises(ProgramTimeout):
+    with ReplSession(p.path, timeout=3) as board, pytest.raises(ProgramTimeout):
         board.run("while True: pass", timeout=0.5)
     assert 0.4 < time.monotonic() - start < 3
     p.finish()
@@ -552,9 +553,127 @@ def test_auto_refuses_several_or_none() -> None:
     assert info.value.exit_code == 2
 
 
+# -- socket:// and rfc2217:// stay on this machine unless --allow-lan ---------------------------------
+
+LAN_REFUSAL = (
+    "is not on this machine: the serial runner only connects to loopback unless you pass --allow-lan"
+)
+NOT_HERE = [
+    "socket://192.0.2.1:23",  # TEST-NET-1: never routed; and nothing is sent anyway
+    "rfc2217://192.0.2.1:2217",
+    "socket://[2001:db8::1]:23",
+    "socket://0.0.0.0:23",
+    "SOCKET://198.51.100.7:23",
+]
+NAMED = ["socket://board.example:23", "rfc2217://localhost.example:2217", "socket://127.0.0.1.example:23"]
+
+
+@pytest.fixture
+def no_network(monkeypatch) -> list[object]:
+    """Every connection attempt and host name lookup is recorded and fails at once: nothing is sent."""
+    attempts: list[object] = []
+
+    def refuse(what: object) -> None:
+        attempts.append(what)
+        raise OSError(101, "Network is unreachable (blocked by the test)")
+
+    monkeypatch.setattr(socket.socket, "connect", lambda self, address: refuse(address))
+    monkeypatch.setattr(socket.socket, "connect_ex", lambda self, address: refuse(address))
+    monkeypatch.setattr(socket, "create_connection", lambda address, *a, **k: refuse(address))
+    monkeypatch.setattr(socket, "getaddrinfo", lambda host, *a, **k: refuse(host))
+    monkeypatch.setattr(socket, "gethostbyname", lambda host: refuse(host))
+    return attempts
+
+
+def _command(name: str, port: str, tmp_path: Path) -> list[str]:
+    """``firmware-sim NAME --port PORT ...`` with valid local arguments."""
+    script = tmp_path / "script.py"
+    script.write_text("print(1)\n")
+    project = tmp_path / "project"
+    project.mkdir(exist_ok=True)
+    (project / "main.py").write_text("print(1)\n")
+    rest = {
+        "exec": ["print(1)"],
+        "run": [str(script)],
+        "put": [str(script)],
+        "get": ["/flash/main.py", str(tmp_path / "got.py")],
+        "ls": [],
+        "rm": ["/flash/x.py"],
+        "reset": [],
+        "deploy": [str(project)],
+    }[name]
+    return [name, "--port", port, *rest]
+
+
+COMMANDS = ["exec", "run", "put", "get", "ls", "rm", "reset", "deploy"]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+@pytest.mark.parametrize("port", NOT_HERE[:2])
+def test_a_lan_port_is_refused_before_connecting(command: str, port: str, tmp_path, no_network, capsys):
+    from firmware_sim.cli import main
+
+    start = time.monotonic()
+    rc = main(_command(command, port, tmp_path))
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert err == f"firmware-sim: error: {port} {LAN_REFUSAL}\n"
+    assert no_network == []  # refused before any connection or lookup
+    assert time.monotonic() - start < 1
+
+
+@pytest.mark.parametrize("port", NOT_HERE + NAMED)
+def test_non_loopback_addresses_and_host_names_are_refused(port: str, no_network, capsys) -> None:
+    from firmware_sim.serial.__main__ import main
+
+    assert main(["ls", "--port", port]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and port in err and "--allow-lan" in err and "loopback" in err
+    assert no_network == []
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_allow_lan_lets_every_command_try_the_lan(command: str, tmp_path, no_network, capsys) -> None:
+    from firmware_sim.cli import main
+
+    rc = main([*_command(command, "socket://192.0.2.1:23", tmp_path), "--allow-lan"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "could not open socket://192.0.2.1:23" in err, err
+    assert no_network == [("192.0.2.1", 23)]  # it tried (and the test stopped it before any packet)
+
+
+@pytest.mark.parametrize(
+    "port",
+    [
+        "socket://127.0.0.1:9",
+        "socket://127.9.8.7:9",
+        "socket://[::1]:9",
+        "socket://localhost:9",
+        "rfc2217://LOCALHOST:9",
+        "socket://[::ffff:127.0.0.1]:9",
+        "/dev/ttyACM0",
+        "COM3",
+        "loop://",
+    ],
+)
+def test_loopback_and_device_ports_need_no_opt_in(port: str) -> None:
+    check_on_this_machine(port)  # no error, and nothing is looked up
+
+
+def test_the_python_api_refuses_a_lan_port_unless_allowed(no_network) -> None:
+    with pytest.raises(ConnectError) as info:
+        ReplSession("socket://192.0.2.1:23").open()
+    assert info.value.exit_code == 2 and str(info.value) == f"socket://192.0.2.1:23 {LAN_REFUSAL}"
+    assert no_network == []
+    with pytest.raises(ConnectError) as info:
+        ReplSession("socket://192.0.2.1:23", allow_lan=True).open()
+    assert "could not open socket://192.0.2.1:23" in str(info.value)
+    assert no_network == [("192.0.2.1", 23)]  # allowed: it tried (stopped by the test before any packet)
+
+
 # -- the virtual board -----------------------------------------------------------------------------------
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 RUNNER = [sys.executable, "-m", "firmware_sim.serial"]
 
 
@@ -911,7 +1030,7 @@ def test_silent_port_gives_exit_2_within_seconds(peer) -> None:
 
 
 def test_raw_paste_is_used_when_granted_and_pycom_falls_back(vboard: VirtualBoard) -> None:
-    with Board(vboard.port, timeout=5) as board:
+    with ReplSession(vboard.port, timeout=5) as board:
         board.enter_raw_repl(soft_reset=True)
         assert board.exec("print(6 * 7)") == b"42\r\n"
         assert board.use_raw_paste is vboard.raw_paste
@@ -1024,7 +1143,7 @@ def test_port_disappears_mid_write(kind: str, tmp_path: Path, mocker, capsys) ->
         mocker.stopall()
         assert not (board.flash / "new.bin").exists()
         assert (board.flash / "keep.txt").read_text() == "old content\n"
-        with Board(board.port, timeout=5) as again:  # the board is fine
+        with ReplSession(board.port, timeout=5) as again:  # the board is fine
             again.enter_raw_repl()
             assert (
                 again.exec("print(open('/flash/keep.txt').read())") == b"old content\r\n\r\n"
@@ -1089,7 +1208,7 @@ def test_garbage_from_the_board_before_commands(tmp_path: Path) -> None:
     proxy = JunkProxy(board.port)
     proxy.greeting = GARBAGE
     try:
-        with Board(proxy.port, timeout=5) as b:
+        with ReplSession(proxy.port, timeout=5) as b:
             b.enter_raw_repl(soft_reset=True)
             assert b.exec("print('one')") == b"one\r\n"
             proxy.inject(GARBAGE)

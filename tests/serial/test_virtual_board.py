@@ -20,8 +20,9 @@ import pytest
 import serial
 from conftest import ROOT, free_loopback_ip
 
-from firmware_sim.virtual.board import banner, boot_log
-from firmware_sim.virtual.repl import RAW_BANNER, Execute, Mode, Repl, SoftReset
+from firmware_sim.replwire import RAW_BANNER
+from firmware_sim.virtual.banner import banner, boot_log
+from firmware_sim.virtual.repl import Execute, Mode, Repl, SoftReset
 
 BANNER = banner("LoPy4", "docs")
 RAW_PROMPT = RAW_BANNER + b">"
@@ -548,12 +549,14 @@ def test_hard_reset_reboots_and_the_port_keeps_working(start_board, transport, t
         assert after.endswith(b"boot.py ran\r\nmain.py ran\r\n" + BANNER + b">>> "), after  # friendly again
         line.raw()
         out, err = line.exec(b"import machine\nprint(machine.reset_cause() == machine.HARD_RESET)\nkept")
-        assert out == b"True\r\n" and b"NameError" in err
-        # the docs profile warns where firmware versions differ: on the relay's stderr, not the line
+        # the docs profile warns where firmware versions differ: on the relay's stderr and, since
+        # issue 7, on the line too (the user of the port sees it), before the code's own output
+        assert out.endswith(b"True\r\n") and b"NameError" in err
+        assert out.startswith(b"firmware-sim: warning: reset_cause()")
         end = time.monotonic() + 5
         while "firmware-sim: warning" not in board.stderr and time.monotonic() < end:
             time.sleep(0.02)
-        assert "reset_cause" in board.stderr and b"warning" not in line.received
+        assert "reset_cause" in board.stderr
     finally:
         line.close()
 
@@ -747,3 +750,34 @@ def test_bad_options_are_explained(args, message) -> None:
     assert done.returncode == 2
     assert done.stdout == ""
     assert message in done.stderr
+
+
+INIT_PORT_WARNING = (
+    "firmware-sim: warning: Coap.init(port=5683) binds port 11367 on firmware 1.20.1 to 1.20.3.b2"
+)
+
+
+def test_firmware_difference_warnings_reach_the_user_of_the_port(start_board, tmp_path) -> None:
+    """A warning the board's code meets is output of that code: the user of exec, run --port and mpremote
+    sees it (as well as the board's own stderr)."""
+    board = start_board("--ip", free_loopback_ip())
+    code = "from network import Coap\nCoap.init(port=5683)\nprint('initialised')\n"
+    script = tmp_path / "script.py"
+    script.write_text(code)
+    commands = {
+        "exec": [sys.executable, "-m", "firmware_sim", "exec", "--port", board.device, code],
+        "run --port": [sys.executable, "-m", "firmware_sim", "run", "--port", board.device, str(script)],
+    }
+    try:
+        import mpremote  # noqa: F401
+
+        commands["mpremote"] = [sys.executable, "-m", "mpremote", "connect", board.device, "exec", code]
+    except ImportError:
+        pass
+    for name, command in commands.items():
+        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, f"{name}: {done.stdout}{done.stderr}"
+        lines = done.stdout.splitlines()
+        assert INIT_PORT_WARNING in lines, f"{name}: {done.stdout!r} {done.stderr!r}"
+        assert lines.index(INIT_PORT_WARNING) < lines.index("initialised")  # where the code met it
+    assert INIT_PORT_WARNING in board.stderr
