@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import ipaddress
+import signal
 
+from ..children import stop_on
 from . import options
 from .options import UsageError
 
@@ -43,29 +44,21 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     board.set_defaults(handler=cmd_board)
 
 
-def socket_address(value: str) -> tuple[str, int]:
-    """``--socket HOST:PORT``: a loopback address to listen on (``localhost`` is 127.0.0.1)."""
-    host, sep, port_text = value.rpartition(":")
-    host = host.strip("[]")
-    if not sep or not host or not port_text.isdigit() or int(port_text) > 65535:
-        raise UsageError(f"--socket {value}: expected HOST:PORT, e.g. 127.0.0.1:0 (port 0: any free port)")
-    if host == "localhost":
-        return "127.0.0.1", int(port_text)
-    try:
-        loopback = ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = False
-    if not loopback:
-        raise UsageError(f"--socket {value}: the virtual board only listens on loopback (e.g. 127.0.0.1)")
-    return host, int(port_text)
-
-
 def cmd_board(args: argparse.Namespace) -> int:
-    board = options.from_args(args)
-    address = socket_address(args.socket) if args.socket else None
-    board.reserve_ip()
-    flash, temporary = board.make_flash()
-    state = board.state(flash, temporary)
     from ..virtual import serve_board
+    from ..virtual.devices import parse_socket_address
 
-    return serve_board(state, socket_address=address, raw_paste=args.raw_paste)
+    board = options.from_args(args)
+    try:
+        address = parse_socket_address(args.socket) if args.socket else None
+    except ValueError as err:
+        raise UsageError(f"--socket {err}") from None
+    board.reserve_ip()
+    with stop_on((signal.SIGTERM, signal.SIGHUP)):  # until serve_board's own handlers: no flash left behind
+        flash, temporary = board.make_flash()
+        state = board.state(flash, temporary)
+        try:
+            return serve_board(state, socket_address=address, raw_paste=args.raw_paste)
+        except BaseException:
+            options.remove_flash(state)
+            raise

@@ -5,7 +5,7 @@ Each option is one :class:`BoardOption` (its flag, its TOML key, its help, how a
 :func:`add_board_options` puts them on a command, :func:`from_args` and :func:`from_toml` check what the
 user gave and return :class:`BoardOptions`, and :meth:`BoardOptions.state` builds the board's state.
 Every mistake is a :class:`UsageError` whose one line names the option (or file, board and key) and
-what is expected; :func:`print_error` is the one place that prints it.
+what is expected; :func:`print_error` (of :mod:`firmware_sim.report`) is the one place that prints it.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import argparse
 import ipaddress
 import math
 import shutil
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -25,17 +24,15 @@ from typing import Any
 from network import host
 from network import profile as profiles
 
+from ..report import print_error
 from ..runtime.kinds import KINDS
 from ..runtime.state import BoardState
+
+__all__ = ["BOARD_OPTIONS", "BoardOption", "BoardOptions", "UsageError", "print_error"]
 
 
 class UsageError(Exception):
     """A command-line or boards-file problem: the message says what is wrong and how to fix it."""
-
-
-def print_error(message: object) -> None:
-    """The one form every CLI error takes: one line on stderr."""
-    print(f"firmware-sim: error: {message}", file=sys.stderr, flush=True)
 
 
 # -- checking values --------------------------------------------------------------------------------

@@ -55,6 +55,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="run the script on the board at PORT (a device path, auto, or socket://host:port) instead of "
         "a simulated board; it is not copied, its output streams live",
     )
+    from ..serial.commands import add_allow_lan
+
     options.add_board_options(run)
     run.add_argument(
         "--timeout",
@@ -62,11 +64,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         type=float,
         help="stop the board after this many seconds; exit 0 if it was running fine",
     )
-    run.add_argument(
-        "--allow-lan",
-        action="store_true",
-        help="with --port socket://HOST:PORT: allow a HOST outside this machine",
-    )
+    add_allow_lan(run)
     run.set_defaults(handler=cmd_run)
 
 

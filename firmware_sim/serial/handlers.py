@@ -11,12 +11,13 @@ import sys
 from pathlib import Path
 
 from ..replwire import CTRL_C, FRIENDLY_PROMPT
+from ..report import print_error
 from .errors import ConnectError, Interrupted, ProgramTimeout, RunnerError
 from .files import RemoteFS
 from .line import REPLY_TIMEOUT
 from .paths import FLASH
 from .ports import comports, describe
-from .printer import OutputPrinter, guarded, print_error
+from .printer import OutputPrinter, guarded
 from .session import ReplSession
 
 PORT_ENV = "FIRMWARE_SIM_PORT"

@@ -13,12 +13,8 @@ import sys
 from collections.abc import Callable
 from typing import BinaryIO
 
+from ..report import print_error
 from .errors import BoardError, RunnerError
-
-
-def print_error(message: object) -> None:
-    """One error line on stderr, in the form every ``firmware-sim`` error takes."""
-    print(f"firmware-sim: error: {message}", file=sys.stderr, flush=True)
 
 
 class OutputPrinter:

@@ -3,6 +3,7 @@ REPL's banner and ``help()``'s text. Text only, no I/O."""
 
 from __future__ import annotations
 
+from ..replwire import HELP_LINE
 from ..runtime.kinds import MICROPYTHON_VERSION, build
 from ..runtime.state import DEEPSLEEP_RESET, HARD_RESET, PWRON_RESET, SOFT_RESET, WDT_RESET
 
@@ -38,8 +39,7 @@ def banner(kind_platform: str, firmware: str) -> bytes:
     return (
         f"Pycom MicroPython {release.release} [v{major}.{minor}-{release.git_hash}] on {release.date}; "
         f"{kind_platform} with ESP32\r\n"
-        'Type "help()" for more information.\r\n'
-    ).encode()
+    ).encode() + HELP_LINE
 
 
 def boot_log(cause: int) -> bytes:

@@ -27,7 +27,7 @@ from types import CodeType, FrameType
 from typing import NoReturn, TextIO
 
 from ..children import die_with_parent
-from ..replwire import CTRL_C, CTRL_F
+from ..replwire import CTRL_C, CTRL_F, PYCOM_SOFT_REBOOT
 from ..runtime.board import Board
 from ..runtime.state import HARD_RESET, BoardState
 from ..runtime.traceback import format_exception
@@ -126,7 +126,7 @@ class VirtualBoard(Board):
         self.interrupts.boot_starts()
         for _ in range(SCRIPT_SOFT_RESETS):
             if announce:
-                self.out.send(b"PYB: soft reboot\r\n")
+                self.out.send(PYCOM_SOFT_REBOOT)
             announce = True
             self._new_session()
             if not self._boot_scripts(run_main=not self.repl.raw):

@@ -21,6 +21,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TextIO
 
+from ..report import print_error
 from ..runtime.kinds import KINDS
 from ..runtime.state import ENV_STATE, BoardState
 from .devices import Device, PtyDevice, SocketDevice
@@ -117,7 +118,7 @@ def _serve(
         device: Device = SocketDevice(*socket_address) if socket_address else PtyDevice()
     except OSError as err:
         where = "a pseudo-terminal" if socket_address is None else f"{socket_address[0]}:{socket_address[1]}"
-        print(f"firmware-sim: error: cannot open the board's port on {where}: {err}", file=sys.stderr)
+        print_error(f"cannot open the board's port on {where}: {err}")
         return 2
     with contextlib.ExitStack() as stack:
         stack.callback(device.close)
