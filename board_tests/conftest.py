@@ -14,8 +14,6 @@ from __future__ import annotations
 import ipaddress
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -24,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from firmware_sim.serial import ConnectError, ReplSession, check_on_this_machine
+from firmware_sim.testing import VirtualBoard
 from network.host import free_address
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -72,31 +71,16 @@ def board_port(request: pytest.FixtureRequest) -> Iterator[str]:
         yield port
         return
     flash = tempfile.mkdtemp(prefix="board-tests-flash-")
-    command = [
-        sys.executable,
-        "-m",
-        "firmware_sim.virtual",
-        "--pty",
-        "--flash",
-        flash,
-        "--ip",
-        free_address(),
-        "--board",
-        request.config.getoption("--board-kind"),
-    ]
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=ROOT)
+    kind = request.config.getoption("--board-kind")
     try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline().strip()  # the device, printed first
-        if not line:
-            pytest.fail(f"the virtual board printed no device (exit status {proc.poll()})")
-        yield line
+        board = VirtualBoard("--pty", "--ip", free_address(), "--board", kind, flash=flash, cwd=ROOT)
+    except RuntimeError as err:
+        shutil.rmtree(flash, ignore_errors=True)
+        pytest.fail(str(err))
+    try:
+        yield board.port
     finally:
-        proc.terminate()
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        board.stop()
         shutil.rmtree(flash, ignore_errors=True)
 
 

@@ -44,12 +44,14 @@ def die_with_parent(parent: int | None = None, signum: int = signal.SIGTERM) -> 
 
 @contextlib.contextmanager
 def stop_on(signals: tuple[int, ...]) -> Iterator[None]:
-    """Within the block, ``signals`` raise :class:`Stopped` in the main thread (so ``finally`` runs)."""
+    """Within the block, ``signals`` raise :class:`Stopped` in the main thread (so ``finally`` runs). A
+    signal the process was started ignoring (SIGHUP under ``nohup``) stays ignored."""
 
     def raise_stopped(signum: int, frame: FrameType | None) -> None:
         raise Stopped(signum)
 
-    previous = {sig: signal.signal(sig, raise_stopped) for sig in signals}
+    wanted = [sig for sig in signals if signal.getsignal(sig) != signal.SIG_IGN]
+    previous = {sig: signal.signal(sig, raise_stopped) for sig in wanted}
     try:
         yield
     finally:

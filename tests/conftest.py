@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from firmware_sim.runtime.state import BoardState
+from firmware_sim.testing import Process
 from network import host
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -117,60 +118,14 @@ def reader(coap) -> Iterator[Reader]:
     assert not r.errors, r.errors
 
 
-class Process:
-    """A subprocess whose combined output is collected in the background."""
-
-    def __init__(self, args: list[str], env: dict[str, str] | None = None, cwd: Path = ROOT) -> None:
-        full_env = dict(os.environ)
-        full_env["PYTHONUNBUFFERED"] = "1"
-        full_env.update(env or {})
-        self.proc = subprocess.Popen(
-            args, cwd=cwd, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-        )
-        self.lines: list[str] = []
-        self._pump = threading.Thread(target=self._read, daemon=True)
-        self._pump.start()
-
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.lines.append(line.rstrip("\n"))
-
-    @property
-    def output(self) -> str:
-        return "\n".join(self.lines)
-
-    def wait_for(self, predicate, timeout: float = 10.0) -> bool:
-        """Wait until ``predicate(output)`` holds (True) or ``timeout`` passes (False)."""
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            if predicate(self.output):
-                return True
-            if self.proc.poll() is not None:
-                self._pump.join(1)
-                return predicate(self.output)
-            time.sleep(0.02)
-        return predicate(self.output)
-
-    def stop(self) -> str:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        self._pump.join(2)
-        return self.output
-
-
 @pytest.fixture
 def spawn() -> Iterator:
-    """``spawn(args, env=...)`` starts a :class:`Process`; every one is stopped after the test."""
+    """``spawn(args, env=...)`` starts a :class:`firmware_sim.testing.Process` (stdout and stderr
+    collected together); every one is stopped after the test."""
     started: list[Process] = []
 
     def start(args: list[str], env: dict[str, str] | None = None) -> Process:
-        proc = Process(args, env)
+        proc = Process(args, env=env, cwd=ROOT)
         started.append(proc)
         return proc
 

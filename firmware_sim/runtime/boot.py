@@ -29,9 +29,10 @@ class RunBoard(Board):
         super().__init__(state)
         self._interrupts = 0
         # terminated (by `firmware-sim up`, a test, the system) or its terminal closed: end like
-        # --timeout, cleaning up
+        # --timeout, cleaning up (a SIGHUP ignored under nohup stays ignored)
         for signum in (signal.SIGTERM, signal.SIGHUP):
-            signal.signal(signum, lambda signum, frame: self.stop(128 + signum))
+            if signal.getsignal(signum) != signal.SIG_IGN:
+                signal.signal(signum, lambda signum, frame: self.stop(128 + signum))
 
     def run(self) -> int:
         self.attach()

@@ -35,6 +35,7 @@ from firmware_sim.serial import (
     select_auto,
 )
 from firmware_sim.serial.ports import describe
+from firmware_sim.testing import VirtualBoard as VirtualBoardProcess
 
 RAW = b"raw REPL; CTRL-B to exit\r\n>"
 BANNER = (
@@ -677,55 +678,23 @@ ROOT = Path(__file__).resolve().parents[2]
 RUNNER = [sys.executable, "-m", "firmware_sim.serial"]
 
 
-class VirtualBoard:
-    """``python -m firmware_sim.virtual`` on a pty or a loopback socket, /flash in a tmp folder."""
+class VirtualBoard(VirtualBoardProcess):
+    """``firmware-sim board`` on a pty or a loopback socket, /flash in a tmp folder, stderr in board.log;
+    ``freeze()`` stops it answering, ``kill()`` makes the port vanish, ``close()`` ends it."""
 
     def __init__(self, tmp: Path, kind: str, raw_paste: bool) -> None:
         self.flash = tmp / "flash"
         self.flash.mkdir(parents=True, exist_ok=True)
         self.raw_paste = raw_paste
-        args = [sys.executable, "-m", "firmware_sim.virtual", "--flash", str(self.flash)]
-        args += ["--pty"] if kind == "pty" else ["--socket", "127.0.0.1:0"]
+        args = ["--pty"] if kind == "pty" else ["--socket", "127.0.0.1:0"]
         args += ["--raw-paste"] if raw_paste else []
-        self.log = (tmp / "board.log").open("wb")
-        self.proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=self.log)
-        self.stopped = False
-        assert self.proc.stdout is not None
-        ready, _, _ = select.select([self.proc.stdout], [], [], 20)
-        line = self.proc.stdout.readline().decode().strip() if ready else ""
-        if not line:
-            self.close()
-            pytest.fail(f"the virtual board did not print its port: {(tmp / 'board.log').read_text()}")
-        self.port = line
-
-    def freeze(self) -> None:
-        """The board stops answering (the relay process is stopped: nothing moves either way)."""
-        os.kill(self.proc.pid, signal.SIGSTOP)
-        self.stopped = True
-
-    def thaw(self) -> None:
-        if self.stopped:
-            os.kill(self.proc.pid, signal.SIGCONT)
-            self.stopped = False
-
-    def kill(self) -> None:
-        """The port disappears: the relay process (which owns the pty / socket) dies."""
-        self.thaw()
-        self.proc.kill()
-        self.proc.wait(10)
+        try:
+            super().__init__(*args, flash=self.flash, cwd=ROOT, stderr=tmp / "board.log")
+        except RuntimeError as err:
+            pytest.fail(f"the virtual board did not print its port: {err} {(tmp / 'board.log').read_text()}")
 
     def close(self) -> None:
-        self.thaw()
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
-        if self.proc.stdout is not None:
-            self.proc.stdout.close()
-        self.log.close()
+        self.stop()
 
 
 @pytest.fixture(

@@ -11,7 +11,6 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +20,7 @@ import serial
 from conftest import ROOT, free_loopback_ip
 
 from firmware_sim.replwire import RAW_BANNER
+from firmware_sim.testing import VirtualBoard
 from firmware_sim.virtual.banner import banner, boot_log
 from firmware_sim.virtual.repl import Execute, Mode, Repl, SoftReset
 
@@ -34,60 +34,13 @@ BANNER_RE = re.compile(
 # -- helpers (test_mpremote.py uses them too) --------------------------------------------------------------
 
 
-class VirtualBoardProcess:
-    """``python -m firmware_sim.virtual ARGS`` running; ``device`` is the port it printed first."""
+class VirtualBoardProcess(VirtualBoard):
+    """``firmware-sim board ARGS`` running from the project's folder; ``device`` is the port it printed."""
 
     def __init__(
         self, *args: str, flash: Path | None = None, log: Path | None = None, startup: float = 20.0
     ) -> None:
-        command = [sys.executable, "-m", "firmware_sim.virtual", *args]
-        if flash is not None:
-            command += ["--flash", str(flash)]
-        env = dict(os.environ)
-        self.log = log
-        if log is not None:
-            env["FIRMWARE_SIM_SERIAL_LOG"] = str(log)  # the line's traffic, for failure messages
-        self.proc = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
-        )
-        self.stderr_lines: list[str] = []
-        self._pump = threading.Thread(target=self._read_stderr, daemon=True)
-        self._pump.start()
-        assert self.proc.stdout is not None
-        ready, _, _ = select.select([self.proc.stdout], [], [], startup)
-        if not ready:
-            self.stop()
-            raise AssertionError(f"the relay printed no port within {startup} s: {self.stderr}")
-        self.device = self.proc.stdout.readline().decode().strip()
-        if not self.device:
-            self.stop()
-            raise AssertionError(f"the relay ended without a port: {self.stderr}")
-
-    def _read_stderr(self) -> None:
-        assert self.proc.stderr is not None
-        for line in self.proc.stderr:
-            self.stderr_lines.append(line.decode(errors="replace").rstrip("\n"))
-
-    @property
-    def stderr(self) -> str:
-        return "\n".join(self.stderr_lines)
-
-    def traffic(self, last: int = 4000) -> str:
-        """The end of the serial log (when started with ``log``)."""
-        if self.log is None or not self.log.exists():
-            return ""
-        return self.log.read_text(errors="replace")[-last:]
-
-    def stop(self) -> int:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        self._pump.join(2)
-        return self.proc.returncode
+        super().__init__(*args, flash=flash, log=log, startup=startup, cwd=ROOT)
 
 
 class Line:
