@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 
+from firmware_sim.testing import Process
+
 pytestmark = pytest.mark.process
 
 
@@ -88,32 +90,15 @@ def test_boards_started_at_the_same_moment_get_distinct_default_addresses(tmp_pa
 QUIET = "import time\nwhile True:\n    time.sleep(0.2)\n"
 
 
-def _start_up(tmp_path: Path) -> tuple[subprocess.Popen, list[int], list[str]]:
+def _start_up(tmp_path: Path) -> tuple[Process, list[int], list[str]]:
     """``firmware-sim up`` with two quiet boards; (up, its board pids, their temporary flash folders)."""
     (tmp_path / "a.py").write_text(QUIET)
     (tmp_path / "b.py").write_text(QUIET)
     boards = tmp_path / "boards.toml"
     boards.write_text('[[board]]\nname = "a"\npath = "a.py"\n\n[[board]]\nname = "b"\npath = "b.py"\n')
-    up = subprocess.Popen(
-        sim("up", "--timeout", "60", str(boards)),
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    flashes: list[str] = []
-    assert up.stdout is not None
-    os.set_blocking(up.stdout.fileno(), True)
-    end = time.monotonic() + 30
-    while len(flashes) < 2 and time.monotonic() < end:
-        line = up.stdout.readline()
-        if not line:
-            break
-        found = re.search(r"/flash in (\S+)", line)
-        if found:
-            flashes.append(found.group(1))
-    assert len(flashes) == 2, flashes
+    up = Process(sim("up", "--timeout", "60", str(boards)), cwd=ROOT)
+    assert up.wait_for(lambda out: len(re.findall(r"/flash in (\S+)", out)) == 2, 30), up.output
+    flashes = re.findall(r"/flash in (\S+)", up.output)
     boards_pids = children_of(up.pid)
     assert len(boards_pids) == 2
     return up, boards_pids, flashes
@@ -123,7 +108,7 @@ def _start_up(tmp_path: Path) -> tuple[subprocess.Popen, list[int], list[str]]:
 def test_up_ended_any_way_stops_every_board_and_removes_their_flash(tmp_path: Path, signum: int) -> None:
     up, boards, flashes = _start_up(tmp_path)
     try:
-        up.send_signal(signum)
+        up.signal(signum)
         if signum == signal.SIGINT:  # Ctrl-C in a terminal reaches the boards too (one process group)
             for pid in boards:
                 os.kill(pid, signal.SIGINT)
@@ -132,8 +117,7 @@ def test_up_ended_any_way_stops_every_board_and_removes_their_flash(tmp_path: Pa
         assert wait(lambda: not any(Path(f).exists() for f in flashes), 5), "temporary flash left behind"
         up.wait(15)
     finally:
-        if up.poll() is None:
-            up.kill()
+        up.stop()
         for pid in boards:
             if alive(pid):
                 os.kill(pid, signal.SIGKILL)
@@ -143,23 +127,12 @@ def test_up_ended_any_way_stops_every_board_and_removes_their_flash(tmp_path: Pa
 def test_run_ended_by_a_signal_removes_its_temporary_flash(tmp_path: Path, signum: int) -> None:
     main = tmp_path / "main.py"
     main.write_text("print('up', flush=True)\n" + QUIET)
-    run = subprocess.Popen(
-        sim("run", "--timeout", "60", str(main)),
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert run.stdout is not None and run.stderr is not None
-        flash = re.search(r"/flash in (\S+)", run.stderr.readline()).group(1)  # type: ignore[union-attr]
-        assert run.stdout.readline() == "up\n"
-        run.send_signal(signum)
+    with Process(sim("run", "--timeout", "60", str(main)), cwd=ROOT) as run:
+        assert run.wait_for(lambda out: "/flash in " in out and "\nup" in out, 20), run.output
+        flash = re.search(r"/flash in (\S+)", run.output).group(1)  # type: ignore[union-attr]
+        run.signal(signum)
         assert run.wait(10) == 128 + signum
         assert not Path(flash).exists()
-    finally:
-        if run.poll() is None:
-            run.kill()
 
 
 # -- a run that goes on says so ------------------------------------------------------------------------
