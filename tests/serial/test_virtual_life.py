@@ -17,43 +17,17 @@ from pathlib import Path
 import pytest
 from conftest import Process
 
+from firmware_sim.testing import alive, children_of
+from firmware_sim.testing import eventually as eventually_within
+
 pytestmark = pytest.mark.process
 
 STARTUP = 30.0  # seconds for the board to come up
 GONE = 15.0  # seconds for a process (and its flash) to go once told
 
 
-def children_of(pid: int) -> list[int]:
-    """The processes whose parent is ``pid`` (from /proc)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-            found.append(int(entry.name))
-    return found
-
-
-def alive(pid: int) -> bool:
-    """Running (a zombie, ended but not yet reaped, is not)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
-
-
 def eventually(predicate: Callable[[], bool], timeout: float = GONE) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()
+    return eventually_within(predicate, timeout)
 
 
 class Served:
