@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from firmware_sim.serial import ConnectError, ReplSession, check_on_this_machine
-from firmware_sim.testing import VirtualBoard
+from firmware_sim.testing import VirtualBoardProcess
 from network.host import free_address
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,7 +73,7 @@ def board_port(request: pytest.FixtureRequest) -> Iterator[str]:
     flash = tempfile.mkdtemp(prefix="board-tests-flash-")
     kind = request.config.getoption("--board-kind")
     try:
-        board = VirtualBoard("--pty", "--ip", free_address(), "--board", kind, flash=flash, cwd=ROOT)
+        board = VirtualBoardProcess("--pty", "--ip", free_address(), "--board", kind, flash=flash, cwd=ROOT)
     except RuntimeError as err:
         shutil.rmtree(flash, ignore_errors=True)
         pytest.fail(str(err))

@@ -1,6 +1,6 @@
 """Processes for tests: start one, read its output as it comes, wait for something with a deadline,
 and always end it (SIGTERM, then SIGKILL). The project's tests and board_tests start every
-``firmware-sim`` process, virtual board and peer through :class:`Process` or :class:`VirtualBoard`.
+``firmware-sim`` process, virtual board and peer through :class:`Process` or :class:`VirtualBoardProcess`.
 
 Every wait has a deadline; ``stop()`` never hangs; a stopped process leaves no child behind it that it
 did not clean up itself (the boards do: see :mod:`firmware_sim.children`).
@@ -185,7 +185,7 @@ def firmware_sim(*args: str) -> list[str]:
     return [sys.executable, "-m", "firmware_sim", *args]
 
 
-class VirtualBoard(Process):
+class VirtualBoardProcess(Process):
     """``firmware-sim board ARGS`` running; :attr:`port` is the port it printed first (a pty path or
     ``socket://127.0.0.1:PORT``). ``log``: the line's traffic goes there (``FIRMWARE_SIM_SERIAL_LOG``)."""
 

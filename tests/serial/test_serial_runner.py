@@ -35,7 +35,7 @@ from firmware_sim.serial import (
     select_auto,
 )
 from firmware_sim.serial.ports import describe
-from firmware_sim.testing import VirtualBoard as VirtualBoardProcess
+from firmware_sim.testing import VirtualBoardProcess
 
 RAW = b"raw REPL; CTRL-B to exit\r\n>"
 BANNER = (
@@ -678,7 +678,7 @@ ROOT = Path(__file__).resolve().parents[2]
 RUNNER = [sys.executable, "-m", "firmware_sim.serial"]
 
 
-class VirtualBoard(VirtualBoardProcess):
+class RunnerBoard(VirtualBoardProcess):
     """``firmware-sim board`` on a pty or a loopback socket, /flash in a tmp folder, stderr in board.log;
     ``freeze()`` stops it answering, ``kill()`` makes the port vanish, ``close()`` ends it."""
 
@@ -701,16 +701,16 @@ class VirtualBoard(VirtualBoardProcess):
     params=[("pty", False), ("pty", True), ("socket", False), ("socket", True)],
     ids=["pty", "pty-rawpaste", "socket", "socket-rawpaste"],
 )
-def vboard(request, tmp_path: Path) -> Iterator[VirtualBoard]:
-    board = VirtualBoard(tmp_path, *request.param)
+def vboard(request, tmp_path: Path) -> Iterator[RunnerBoard]:
+    board = RunnerBoard(tmp_path, *request.param)
     yield board
     board.close()
 
 
 @pytest.fixture(params=["pty", "socket"])
-def vboard_any(request, tmp_path: Path) -> Iterator[VirtualBoard]:
+def vboard_any(request, tmp_path: Path) -> Iterator[RunnerBoard]:
     """The transports, Pycom 1.20 behaviour (no raw-paste)."""
-    board = VirtualBoard(tmp_path, request.param, False)
+    board = RunnerBoard(tmp_path, request.param, False)
     yield board
     board.close()
 
@@ -748,7 +748,7 @@ def same_tree(a: Path, b: Path) -> bool:
     return files_a == files_b and all((a / f).read_bytes() == (b / f).read_bytes() for f in files_a)
 
 
-def test_exec_and_run(vboard: VirtualBoard, tmp_path: Path) -> None:
+def test_exec_and_run(vboard: RunnerBoard, tmp_path: Path) -> None:
     done = runner("exec", "--port", vboard.port, "import sys\nprint('hello', sys.platform)\nprint(2**10)")
     assert done.returncode == 0, done.stderr
     assert done.stdout == "hello LoPy4\n1024\n"
@@ -772,7 +772,7 @@ def test_exec_and_run(vboard: VirtualBoard, tmp_path: Path) -> None:
     assert failed.returncode == 1 and "ValueError: bad value" in failed.stderr
 
 
-def test_run_output_streams_live(vboard_any: VirtualBoard, tmp_path: Path) -> None:
+def test_run_output_streams_live(vboard_any: RunnerBoard, tmp_path: Path) -> None:
     script = tmp_path / "slow.py"
     script.write_text("import time\nprint('first')\ntime.sleep(2)\nprint('second')\n")
     proc = subprocess.Popen(
@@ -796,7 +796,7 @@ def test_run_output_streams_live(vboard_any: VirtualBoard, tmp_path: Path) -> No
             proc.wait(10)
 
 
-def test_run_timeout_stops_the_program_and_succeeds(vboard_any: VirtualBoard, tmp_path: Path) -> None:
+def test_run_timeout_stops_the_program_and_succeeds(vboard_any: RunnerBoard, tmp_path: Path) -> None:
     script = tmp_path / "loop.py"
     script.write_text("import time\nwhile True:\n    print('tick')\n    time.sleep(0.2)\n")
     start = time.monotonic()
@@ -810,7 +810,7 @@ def test_run_timeout_stops_the_program_and_succeeds(vboard_any: VirtualBoard, tm
     assert slow.returncode == 1 and "ran past its timeout of 1 s" in slow.stderr
 
 
-def test_put_get_ls_rm_round_trip(vboard: VirtualBoard, tmp_path: Path) -> None:
+def test_put_get_ls_rm_round_trip(vboard: RunnerBoard, tmp_path: Path) -> None:
     project = make_project(tmp_path / "proj")
     done = runner("put", "--port", vboard.port, str(project))
     assert done.returncode == 0, done.stderr
@@ -860,7 +860,7 @@ def test_put_get_ls_rm_round_trip(vboard: VirtualBoard, tmp_path: Path) -> None:
     assert refused.returncode == 1 and "refusing" in refused.stderr
 
 
-def test_put_progress_bar(vboard_any: VirtualBoard, tmp_path: Path) -> None:
+def test_put_progress_bar(vboard_any: RunnerBoard, tmp_path: Path) -> None:
     big = tmp_path / "big.bin"
     big.write_bytes(os.urandom(60_000))
     shown = runner("put", "--port", vboard_any.port, "--progress", str(big))
@@ -871,7 +871,7 @@ def test_put_progress_bar(vboard_any: VirtualBoard, tmp_path: Path) -> None:
     assert (vboard_any.flash / "big.bin").read_bytes() == big.read_bytes()
 
 
-def test_resets(vboard: VirtualBoard) -> None:
+def test_resets(vboard: RunnerBoard) -> None:
     """--soft and --hard run main.py again, --safe-boot skips it; the board answers afterwards."""
     ran = vboard.flash / "ran.txt"
     (vboard.flash / "main.py").write_text("f = open('/flash/ran.txt', 'a')\nf.write('main\\n')\nf.close()\n")
@@ -903,7 +903,7 @@ def test_resets(vboard: VirtualBoard) -> None:
     assert runs_after(before + 3) == before + 3
 
 
-def test_soft_reset_keeps_nothing_and_no_soft_reset_keeps_globals(vboard_any: VirtualBoard) -> None:
+def test_soft_reset_keeps_nothing_and_no_soft_reset_keeps_globals(vboard_any: RunnerBoard) -> None:
     assert runner("exec", "--port", vboard_any.port, "kept = 7").returncode == 0
     kept = runner("exec", "--port", vboard_any.port, "--no-soft-reset", "print(kept)")
     assert kept.stdout == "7\n", kept.stderr
@@ -911,7 +911,7 @@ def test_soft_reset_keeps_nothing_and_no_soft_reset_keeps_globals(vboard_any: Vi
     assert fresh.returncode == 1 and "NameError" in fresh.stderr
 
 
-def test_deploy_sends_only_changed_files(vboard: VirtualBoard, tmp_path: Path) -> None:
+def test_deploy_sends_only_changed_files(vboard: RunnerBoard, tmp_path: Path) -> None:
     project = make_project(tmp_path / "proj")
     (project / "main.py").write_text("print('deployed main')\n")
     (project / "__pycache__").mkdir()
@@ -946,7 +946,7 @@ def test_deploy_sends_only_changed_files(vboard: VirtualBoard, tmp_path: Path) -
 
 
 def test_deploy_streams_until_timeout_and_reports_main_exceptions(
-    vboard_any: VirtualBoard, tmp_path: Path
+    vboard_any: RunnerBoard, tmp_path: Path
 ) -> None:
     project = tmp_path / "proj"
     project.mkdir()
@@ -998,7 +998,7 @@ def test_silent_port_gives_exit_2_within_seconds(peer) -> None:
 # -- faults against the virtual board ------------------------------------------------------------------
 
 
-def test_raw_paste_is_used_when_granted_and_pycom_falls_back(vboard: VirtualBoard) -> None:
+def test_raw_paste_is_used_when_granted_and_pycom_falls_back(vboard: RunnerBoard) -> None:
     with ReplSession(vboard.port, timeout=5) as board:
         board.enter_raw_repl(soft_reset=True)
         assert board.exec("print(6 * 7)") == b"42\r\n"
@@ -1028,7 +1028,7 @@ def wait_for_partial(flash: Path, name: str, timeout: float = 20) -> None:
 
 
 @pytest.mark.parametrize("fault", ["stops answering", "disappears"])
-def test_board_fails_mid_transfer(vboard_any: VirtualBoard, tmp_path: Path, fault: str) -> None:
+def test_board_fails_mid_transfer(vboard_any: RunnerBoard, tmp_path: Path, fault: str) -> None:
     """The board stops answering (its process frozen) or the port disappears (killed) during a put:
     a clear error within seconds, nothing under the final name, the old files intact."""
     (vboard_any.flash / "keep.txt").write_text("old content\n")
@@ -1063,7 +1063,7 @@ def test_board_fails_mid_transfer(vboard_any: VirtualBoard, tmp_path: Path, faul
     assert (vboard_any.flash / "keep.txt").read_text() == "old content\n"
 
 
-def test_interrupted_overwrite_keeps_the_old_file(vboard_any: VirtualBoard, tmp_path: Path) -> None:
+def test_interrupted_overwrite_keeps_the_old_file(vboard_any: RunnerBoard, tmp_path: Path) -> None:
     (vboard_any.flash / "data.bin").write_bytes(b"version 1")
     big = tmp_path / "data.bin"
     big.write_bytes(os.urandom(600_000))
@@ -1088,7 +1088,7 @@ def test_port_disappears_mid_write(kind: str, tmp_path: Path, mocker, capsys) ->
 
     from firmware_sim.serial.__main__ import main
 
-    board = VirtualBoard(tmp_path, kind, False)
+    board = RunnerBoard(tmp_path, kind, False)
     try:
         (board.flash / "keep.txt").write_text("old content\n")
         local = tmp_path / "new.bin"
@@ -1173,7 +1173,7 @@ GARBAGE = b"\xff\xfe\x00 garbage >>> \x1b[2J R\x02 raw REPL; \x04\x04 OK \x80\x8
 
 
 def test_garbage_from_the_board_before_commands(tmp_path: Path) -> None:
-    board = VirtualBoard(tmp_path, "socket", True)
+    board = RunnerBoard(tmp_path, "socket", True)
     proxy = JunkProxy(board.port)
     proxy.greeting = GARBAGE
     try:
@@ -1193,7 +1193,7 @@ def test_garbage_from_the_board_before_commands(tmp_path: Path) -> None:
         board.close()
 
 
-def test_garbage_sent_to_the_board_before_a_command(vboard_any: VirtualBoard) -> None:
+def test_garbage_sent_to_the_board_before_a_command(vboard_any: RunnerBoard) -> None:
     """Another program left junk in the board's input (half a line, paste mode, raw mode, escapes):
     the next command still works."""
     import serial
@@ -1207,7 +1207,7 @@ def test_garbage_sent_to_the_board_before_a_command(vboard_any: VirtualBoard) ->
         assert done.returncode == 0 and done.stdout == "clean\n", (junk, done.stderr)
 
 
-def test_board_reset_during_exec(vboard: VirtualBoard) -> None:
+def test_board_reset_during_exec(vboard: RunnerBoard) -> None:
     (vboard.flash / "keep.txt").write_text("kept\n")
     start = time.monotonic()
     done = runner(
@@ -1221,7 +1221,7 @@ def test_board_reset_during_exec(vboard: VirtualBoard) -> None:
     assert after.returncode == 0 and after.stdout == "kept\n\n", after.stderr
 
 
-def test_ctrl_c_interrupts_the_program_on_the_board(vboard_any: VirtualBoard) -> None:
+def test_ctrl_c_interrupts_the_program_on_the_board(vboard_any: RunnerBoard) -> None:
     code = (
         "import time\nn = 0\nwhile True:\n    n += 1\n    f = open('/flash/count.txt', 'w')\n"
         "    f.write(str(n))\n    f.close()\n    print('tick', n)\n    time.sleep(0.05)\n"

@@ -20,7 +20,7 @@ import serial
 from conftest import ROOT, free_loopback_ip
 
 from firmware_sim.replwire import RAW_BANNER
-from firmware_sim.testing import VirtualBoard
+from firmware_sim.testing import VirtualBoardProcess
 from firmware_sim.virtual.banner import banner, boot_log
 from firmware_sim.virtual.repl import Execute, Mode, Repl, SoftReset
 
@@ -32,15 +32,6 @@ BANNER_RE = re.compile(
 
 
 # -- helpers (test_mpremote.py uses them too) --------------------------------------------------------------
-
-
-class VirtualBoardProcess(VirtualBoard):
-    """``firmware-sim board ARGS`` running from the project's folder; ``device`` is the port it printed."""
-
-    def __init__(
-        self, *args: str, flash: Path | None = None, log: Path | None = None, startup: float = 20.0
-    ) -> None:
-        super().__init__(*args, flash=flash, log=log, startup=startup, cwd=ROOT)
 
 
 class Line:
