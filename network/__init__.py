@@ -11,12 +11,42 @@ seen by a script on a simulated board: ``network.host`` (the board's address, ad
 injected by the simulator or read from ``FIRMWARE_SIM_*`` variables), ``network.addresses``
 (free-address reservation, map rules) and ``network.profile`` (firmware behaviour profiles). This
 package never imports the simulator (``firmware_sim``); the simulator configures it from below.
+
+The classes load on first use (``from network import Coap`` as usual): a process that only needs
+``network.host`` (the ``firmware-sim`` command, the serial runner) does not pay for the CoAP engine.
 """
 
-from .coap.api.module import Coap
-from .lte import LTE
-from .services import MDNS, Server
-from .wlan import WLAN
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .coap.api.module import Coap
+    from .lte import LTE
+    from .services import MDNS, Server
+    from .wlan import WLAN
 
 # in modnetwork.c's order
 __all__ = ["WLAN", "LTE", "Server", "Coap", "MDNS"]
+
+_HOMES = {
+    "WLAN": ".wlan",
+    "LTE": ".lte",
+    "Server": ".services",
+    "Coap": ".coap.api.module",
+    "MDNS": ".services",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'network' has no attribute '{name}'")
+    value = getattr(importlib.import_module(home, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
