@@ -1,18 +1,23 @@
 """The board options through the command: every bad value or boards file is one line naming the file, the
-board and the key (or the flag) and what is expected; the map takes what scripts name."""
+board and the key (or the flag) and what is expected; the map takes what scripts name.
+
+Most refusals are checked on the command's ``main()`` in this process (a refusal starts no board; a board
+that would start fails the test instead); a few go through the real command line to show the same line
+reaches the terminal."""
 
 from __future__ import annotations
 
+import io
 import socket
 import subprocess
 import sys
+from collections.abc import Callable
+from contextlib import redirect_stderr, redirect_stdout
 
 import pytest
 from conftest import ROOT
 
-from firmware_sim.cli import options
-
-pytestmark = pytest.mark.process
+from firmware_sim.cli import main, options
 
 
 def sim(*args: str, timeout: float = 30) -> subprocess.CompletedProcess:
@@ -23,6 +28,28 @@ def sim(*args: str, timeout: float = 30) -> subprocess.CompletedProcess:
         text=True,
         timeout=timeout,
     )
+
+
+@pytest.fixture
+def cli(monkeypatch: pytest.MonkeyPatch) -> Callable[..., subprocess.CompletedProcess]:
+    """``cli(*args)``: the command's ``main()`` in this process, its exit status and output."""
+
+    def no_board(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the options were accepted: a board would have started")
+
+    monkeypatch.setattr("firmware_sim.runtime.boot.boot", no_board)
+    monkeypatch.setattr("firmware_sim.children.Children.start", no_board)
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        out, err = io.StringIO(), io.StringIO()
+        with redirect_stdout(out), redirect_stderr(err):
+            try:
+                status = main(list(args))
+            except SystemExit as exit:
+                status = exit.code
+        return subprocess.CompletedProcess(list(args), status, out.getvalue(), err.getvalue())
+
+    return run
 
 
 def one_line_error(done: subprocess.CompletedProcess) -> str:
@@ -65,16 +92,24 @@ BAD_FILES = [
 
 
 @pytest.mark.parametrize(("text", "expected"), BAD_FILES, ids=[f"file{i}" for i in range(len(BAD_FILES))])
-def test_every_bad_boards_file_is_one_line_naming_file_board_and_key(tmp_path, text, expected) -> None:
+def test_every_bad_boards_file_is_one_line_naming_file_board_and_key(cli, tmp_path, text, expected) -> None:
     (tmp_path / "m.py").write_text("pass\n")
     path = tmp_path / "boards.toml"
     path.write_text(text)
-    line = one_line_error(sim("up", "--timeout", "5", str(path)))
+    line = one_line_error(cli("up", "--timeout", "5", str(path)))
     assert str(path) in line
     for part in expected:
         assert part in line, line
 
 
+@pytest.mark.process
+def test_a_bad_boards_file_through_the_real_command(tmp_path) -> None:
+    path = tmp_path / "boards.toml"
+    path.write_text('[board]\nname = "a"\npath = "m.py"\n')
+    assert "[board] is one table" in one_line_error(sim("up", str(path)))
+
+
+@pytest.mark.process
 def test_up_help_documents_every_key() -> None:
     shown = sim("up", "--help").stdout
     for key in ("name", "path", "board", "ip", "firmware", "map", "flash", "time_scale", "delay"):
@@ -87,6 +122,7 @@ def test_up_keys_are_the_board_options_plus_its_own() -> None:
     assert {"name", "path", "delay"} | {option.key for option in options.BOARD_OPTIONS} == up.KEYS
 
 
+@pytest.mark.process
 def test_up_map_by_board_name_and_flash_and_time_scale_keys(tmp_path) -> None:
     (tmp_path / "server.py").write_text(
         "import socket\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\ns.bind(('0.0.0.0', 7000))\n"
@@ -124,28 +160,29 @@ def test_up_map_by_board_name_and_flash_and_time_scale_keys(tmp_path) -> None:
         ("192.168.0.1", "expected SCRIPT_ADDRESS=LOOPBACK_ADDRESS"),
     ],
 )
-def test_a_map_entry_that_cannot_work_is_refused_naming_it(tmp_path, entry, expected) -> None:
-    main = tmp_path / "main.py"
-    main.write_text("pass\n")
-    line = one_line_error(sim("run", "--map", entry, str(main)))
+def test_a_map_entry_that_cannot_work_is_refused_naming_it(cli, tmp_path, entry, expected) -> None:
+    script = tmp_path / "main.py"
+    script.write_text("pass\n")
+    line = one_line_error(cli("run", "--map", entry, str(script)))
     assert "--map" in line and expected in line, line
     if "=" in entry and entry[0] != "=":
         assert entry.split("=")[0] in line
 
 
+@pytest.mark.process
 def test_a_host_name_in_the_map_reaches_the_mapped_board(tmp_path) -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as server:
         server.bind(("127.0.0.1", 0))
         server.settimeout(20)
         port = server.getsockname()[1]
-        main = tmp_path / "main.py"
-        main.write_text(
+        script = tmp_path / "main.py"
+        script.write_text(
             "import socket\n"
             f"addr = socket.getaddrinfo('Sensor.Example.com', {port})[0][-1]\n"
             "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
             "s.sendto(b'by name', addr)\n"
         )
-        done = sim("run", "--map", "sensor.example.com=127.0.0.1", "--timeout", "10", str(main))
+        done = sim("run", "--map", "sensor.example.com=127.0.0.1", "--timeout", "10", str(script))
         assert done.returncode == 0, done.stderr
         data, _ = server.recvfrom(64)
     assert data == b"by name"
@@ -162,22 +199,24 @@ def test_a_host_name_in_the_map_reaches_the_mapped_board(tmp_path) -> None:
         (["--nosuch"], "unrecognized arguments: --nosuch"),
     ],
 )
-def test_bad_board_options_are_one_line(tmp_path, args, expected) -> None:
-    main = tmp_path / "main.py"
-    main.write_text("pass\n")
-    line = one_line_error(sim("run", *args, str(main)))
+def test_bad_board_options_are_one_line(cli, tmp_path, args, expected) -> None:
+    script = tmp_path / "main.py"
+    script.write_text("pass\n")
+    line = one_line_error(cli("run", *args, str(script)))
     assert expected in line, line
 
 
+@pytest.mark.process
 def test_flash_that_is_a_file_is_refused(tmp_path) -> None:
-    main = tmp_path / "main.py"
-    main.write_text("pass\n")
-    line = one_line_error(sim("run", "--flash", str(main), str(main)))
+    script = tmp_path / "main.py"
+    script.write_text("pass\n")
+    line = one_line_error(sim("run", "--flash", str(script), str(script)))
     assert "--flash" in line and "is a file" in line
 
 
+@pytest.mark.process
 def test_board_options_are_refused_with_port_naming_the_option(tmp_path) -> None:
-    main = tmp_path / "main.py"
-    main.write_text("pass\n")
-    line = one_line_error(sim("run", "--port", "/dev/nosuch", "--time-scale", "5", str(main)))
+    script = tmp_path / "main.py"
+    script.write_text("pass\n")
+    line = one_line_error(sim("run", "--port", "/dev/nosuch", "--time-scale", "5", str(script)))
     assert "--time-scale is for simulated boards" in line
