@@ -57,6 +57,22 @@ def unsupported_source(source: str) -> str | None:
     return None
 
 
+def check_loopback(address: str) -> str:
+    """``address`` if it is a loopback address (127.0.0.0/8, ::1), else AddressError saying what to give."""
+    try:
+        loopback = ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        raise AddressError(
+            f"'{address}' is not an IP address; give a loopback address such as 127.0.0.2"
+        ) from None
+    if not loopback:
+        raise AddressError(
+            f"'{address}' is not a loopback address: the simulator only uses loopback addresses "
+            "(127.0.0.0/8 and ::1); pick one such as 127.0.0.2"
+        )
+    return address
+
+
 def check_destination(destination: str) -> str:
     """The loopback address ``destination`` (the right side of a map entry), or AddressError."""
     if not destination:
@@ -67,17 +83,7 @@ def check_destination(destination: str) -> str:
             f"'{destination}' has a port; ports are not mapped (the script's port is kept): "
             f"write {host} alone"
         )
-    try:
-        loopback = ipaddress.ip_address(destination).is_loopback
-    except ValueError:
-        raise AddressError(
-            f"'{destination}' is not an IP address; give a loopback address such as 127.0.0.2"
-        ) from None
-    if not loopback:
-        raise AddressError(
-            f"'{destination}' is not a loopback address: the simulator only sends to 127.0.0.0/8 and ::1"
-        )
-    return destination
+    return check_loopback(destination)
 
 
 def check_map(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:

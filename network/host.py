@@ -18,12 +18,20 @@ import os
 import time
 from collections.abc import Callable
 
-from .addresses import AddressError, check_map, free_address, reserve_address, unsupported_source
+from .addresses import (
+    AddressError,
+    check_loopback,
+    check_map,
+    free_address,
+    reserve_address,
+    unsupported_source,
+)
 
 __all__ = [
     "AddressError",
     "address_map",
     "board_time",
+    "check_loopback",
     "check_map",
     "configure",
     "free_address",
@@ -65,12 +73,9 @@ def _parse_map(text: str) -> dict[str, str]:
 
 def _require_loopback(address: str, what: str) -> str:
     try:
-        loopback = ipaddress.ip_address(address).is_loopback
-    except ValueError:
-        raise ValueError(f"{what}: '{address}' is not an IP address") from None
-    if not loopback:
-        raise ValueError(f"{what}: '{address}' is not a loopback address (127.0.0.0/8)")
-    return address
+        return check_loopback(address)
+    except AddressError as err:
+        raise ValueError(f"{what}: {err}") from None
 
 
 def own_address() -> str:

@@ -51,18 +51,8 @@ def check_firmware(value: object) -> str:
 
 
 def check_loopback(value: object) -> str:
-    text = str(value)
-    try:
-        ok = ipaddress.ip_address(text).is_loopback
-    except ValueError:
-        raise ValueError(
-            f"{text!r} is not an IP address; give a loopback address such as 127.0.0.2"
-        ) from None
-    if not ok:
-        raise ValueError(
-            "the simulator only uses loopback addresses (127.0.0.0/8); pick one such as 127.0.0.2"
-        )
-    return text
+    """The board's own address: network's loopback rule (AddressError is a ValueError)."""
+    return host.check_loopback(str(value))
 
 
 def check_scale(value: object) -> float:
