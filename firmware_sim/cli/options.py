@@ -101,7 +101,6 @@ class BoardOption:
     flag: str  # "--time-scale"
     key: str  # "time_scale": the TOML key and the argparse dest
     check: Callable[[Any], Any]
-    default: Any
     help: str
     metavar: str | None = None
     choices: tuple[str, ...] | None = None
@@ -112,7 +111,6 @@ BOARD_OPTIONS: tuple[BoardOption, ...] = (
         "--board",
         "board",
         check_kind,
-        "lopy4",
         "board kind: decides the modules it has (LTE on fipy/gpy) (default: lopy4)",
         choices=tuple(sorted(KINDS)),
     ),
@@ -120,7 +118,6 @@ BOARD_OPTIONS: tuple[BoardOption, ...] = (
         "--firmware",
         "firmware",
         check_firmware,
-        "docs",
         "firmware behaviour: 'docs' does what the documentation says and warns where versions differ; "
         "a version number reproduces that version, bugs included (default: docs)",
         choices=tuple(sorted(profiles.PROFILES)),
@@ -129,7 +126,6 @@ BOARD_OPTIONS: tuple[BoardOption, ...] = (
         "--ip",
         "ip",
         check_loopback,
-        None,
         "the board's own loopback address: WLAN.ifconfig()[0] and where it binds (default: a free "
         "127.0.0.x, reserved so that boards started at the same moment never share one)",
         metavar="ADDR",
@@ -138,7 +134,6 @@ BOARD_OPTIONS: tuple[BoardOption, ...] = (
         "--map",
         "map",
         check_map_items,
-        {},
         "deliver what the script sends to ADDR (an IP address or a host name the script uses) to the "
         "loopback address LOOPBACK; repeatable. Ports and networks are not mapped. Unmapped addresses "
         "outside loopback are refused",
@@ -148,7 +143,6 @@ BOARD_OPTIONS: tuple[BoardOption, ...] = (
         "--flash",
         "flash",
         check_folder,
-        None,
         "keep the board's flash (files it writes, nvs) in DIR across runs (default: a temporary folder, "
         "removed when the board ends)",
         metavar="DIR",
@@ -157,21 +151,17 @@ BOARD_OPTIONS: tuple[BoardOption, ...] = (
         "--time-scale",
         "time_scale",
         check_scale,
-        1.0,
         "board time runs N times faster: sleeps, ticks_ms, time(), timers, LTE and CoAP timers (default 1)",
         metavar="N",
     ),
 )
 BY_KEY = {option.key: option for option in BOARD_OPTIONS}
-SIMULATOR_ONLY: tuple[str, ...] = tuple(option.flag for option in BOARD_OPTIONS)  # meaningless with --port
 
 
-def add_board_options(parser: argparse.ArgumentParser, *, skip: tuple[str, ...] = ()) -> None:
-    """Put the board options (but those in ``skip``) on ``parser``; values are checked by
-    :func:`from_args`, so every mistake reads the same on every command."""
+def add_board_options(parser: argparse.ArgumentParser) -> None:
+    """Put the board options on ``parser``; values are checked by :func:`from_args`, so every mistake
+    reads the same on every command (defaults: :class:`BoardOptions`)."""
     for option in BOARD_OPTIONS:
-        if option.flag in skip:
-            continue
         kwargs: dict[str, Any] = {"dest": option.key, "help": option.help, "default": None}
         if option.flag == "--map":
             kwargs.update(action="append")
