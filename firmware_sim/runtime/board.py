@@ -19,7 +19,7 @@ import shutil
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TypeVar
 
 import network.host
@@ -110,6 +110,26 @@ class Board:
         hard_reset()
         self.loader = Loader(self.flash)
         self.flash.cwd = "/flash"
+
+    # -- the boot sequence ------------------------------------------------------------------------------
+
+    def boot_scripts(self, run_main: bool = True) -> Iterator[tuple[str, str]]:
+        """The scripts a boot runs, as (board path, name tracebacks use): ``boot.py``, then (``run_main``)
+        ``main.py`` or the file ``machine.main()`` chose, decided once boot.py has run, as the firmware
+        does (``mptask.c``). A script missing from the flash is skipped."""
+        yield from self._if_present("boot.py", "boot.py")
+        if run_main:
+            main = self.main_file or self.state.main_name
+            display = self.state.display_name if main == self.state.main_name else main
+            yield from self._if_present(main, display)
+
+    def _if_present(self, name: str, display: str) -> Iterator[tuple[str, str]]:
+        try:
+            present = self.flash.real(name).is_file()
+        except OSError:
+            present = False
+        if present:
+            yield name, display
 
     # -- bringing the board up and down --------------------------------------------------------------
 

@@ -39,12 +39,8 @@ class RunBoard(Board):
         self._arm_deadline()
         signal.signal(signal.SIGINT, self._on_sigint)
         try:
-            if self.flash.real("boot.py").is_file():
-                self.loader.run("boot.py", "boot.py")
-            main = self.main_file or self.state.main_name
-            display = self.state.display_name if main == self.state.main_name else main
-            if self.flash.real(main).is_file():
-                self.loader.run(main, display)
+            for name, display in self.boot_scripts():
+                self.loader.run(name, display)
         except SystemExit:
             self.reboot(SOFT_RESET, why="sys.exit() soft reset")
         except BaseException as exc:

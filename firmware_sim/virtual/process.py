@@ -158,16 +158,7 @@ class VirtualBoard(Board):
 
     def _boot_scripts(self, run_main: bool) -> bool:
         """Run boot.py, then (``run_main``) main.py; True when one of them asked for a soft reset."""
-        scripts = ["boot.py"]
-        if run_main:
-            scripts.append(self.main_file or self.state.main_name)
-        for name in scripts:
-            try:
-                if not self.flash.real(name).is_file():
-                    continue
-            except OSError:
-                continue
-            display = self.state.display_name if name == self.state.main_name else name
+        for name, display in self.boot_scripts(run_main):
             compile_script = partial(self.loader.compile, name, display)
             error, system_exit = self._run(compile_script, main=name != "boot.py")
             if system_exit:

@@ -725,3 +725,25 @@ def test_firmware_difference_warnings_reach_the_user_of_the_port(start_board, tm
         assert INIT_PORT_WARNING in lines, f"{name}: {done.stdout!r} {done.stderr!r}"
         assert lines.index(INIT_PORT_WARNING) < lines.index("initialised")  # where the code met it
     assert INIT_PORT_WARNING in board.stderr
+
+
+def test_machine_main_in_boot_py_chooses_the_script_after_it(start_board, tmp_path) -> None:
+    """``machine.main('app.py')`` in boot.py runs app.py instead of main.py, as on the firmware (the
+    choice is read once boot.py has run), at power-on as on a soft reset."""
+    flash = _flash(
+        tmp_path,
+        boot_py="import machine\nmachine.main('app.py')\nprint('boot.py ran')\n",
+        main_py="open('main-ran', 'w').close()\nprint('main.py ran')\n",
+        app_py="open('app-ran', 'w').close()\nprint('app.py ran')\n",
+    )
+    board = start_board(flash=flash)
+    line = Line(board.device)
+    try:
+        line.friendly()
+        assert (flash / "app-ran").exists() and not (flash / "main-ran").exists()  # the power-on boot
+        line.send(b"\x04")  # soft reset in the friendly REPL: boot.py, then the chosen script
+        after = line.read_until(b">>> ")
+        assert after.startswith(b"\r\nPYB: soft reboot\r\nboot.py ran\r\napp.py ran\r\n"), after
+        assert b"main.py ran" not in after and not (flash / "main-ran").exists()
+    finally:
+        line.close()
