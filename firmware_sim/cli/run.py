@@ -4,12 +4,17 @@ with ``--port``, run a script on a real board without copying it)."""
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
+import os
 import shutil
 import signal
+import stat
 import sys
 from pathlib import Path
 
 from ..children import stop_on
+from ..runtime.flash import MAX_LINKS
 from . import options
 from .options import UsageError
 
@@ -78,13 +83,97 @@ def check_project(path: Path) -> None:
 
 
 def copy_project(path: Path, flash: Path) -> str:
-    """Put the script or project on the flash; the name tracebacks use for main.py."""
-    if path.is_file():
-        shutil.copyfile(path, flash / "main.py")
-        return path.name
-    if path.resolve() != flash.resolve():
-        shutil.copytree(path, flash, dirs_exist_ok=True)
-    return "main.py"
+    """Put the script or project on the flash; the name tracebacks use for main.py.
+
+    A symlink on the flash where a file of the project goes is replaced by that file, never written
+    through: the flash is the board's storage, whose files are its own (a board has no links), so the
+    script becomes the board's ``main.py`` while the file the link pointed to is left as it was. Each
+    replaced link is named on stderr."""
+    try:
+        if path.is_file():
+            replaced = copy_in(path, flash, "main.py")
+        else:
+            replaced = [] if path.resolve() == flash.resolve() else copy_in(path, flash)
+    except OSError as err:
+        raise UsageError(f"{path}: could not put it on the flash in {flash}: {err.strerror or err}") from None
+    for name in dict.fromkeys(replaced):
+        print(
+            f"firmware-sim: {flash / name} was a symlink: replaced by the project's file "
+            "(what it pointed to is left as it was)",
+            file=sys.stderr,
+        )
+    return path.name if path.is_file() else "main.py"
+
+
+def copy_in(source: Path, root: Path, name: str | None = None) -> list[str]:
+    """Copy host file ``source`` to ``name`` in the flash folder ``root``, or (``name`` None) the contents
+    of host folder ``source`` into it. Nothing is written through a symlink: one in the way is replaced
+    by the board's own file or folder (its target is left as it was). Returns the replaced links, as
+    paths relative to ``root``."""
+    replaced: list[str] = []
+    root_fd = os.open(root, os.O_PATH | os.O_DIRECTORY)
+    try:
+        if name is None:
+            _copy_tree(source, root_fd, "", replaced, os.fstat(root_fd))
+        else:
+            _copy_file(source, root_fd, name, name, replaced)
+    finally:
+        os.close(root_fd)
+    return replaced
+
+
+def _copy_tree(source: Path, folder_fd: int, where: str, replaced: list[str], flash: os.stat_result) -> None:
+    """Copy the contents of host folder ``source`` into ``folder_fd`` (``flash``: the flash folder's stat)."""
+    for entry in sorted(source.iterdir()):
+        shown = f"{where}{entry.name}"
+        if entry.is_dir():
+            found = entry.stat()
+            if (found.st_dev, found.st_ino) == (flash.st_dev, flash.st_ino):
+                continue  # the flash folder itself, inside the project: never copied into itself
+            sub = _own_folder(folder_fd, entry.name, shown, replaced)
+            try:
+                _copy_tree(entry, sub, shown + "/", replaced, flash)
+            finally:
+                os.close(sub)
+        else:
+            _copy_file(entry, folder_fd, entry.name, shown, replaced)
+
+
+def _own_folder(parent_fd: int, name: str, shown: str, replaced: list[str]) -> int:
+    """A descriptor of folder ``name`` in ``parent_fd``, made if missing; a symlink there is replaced."""
+    for _ in range(MAX_LINKS):  # a host swapping links as fast as we replace them gets an error
+        try:
+            return os.open(name, os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=parent_fd)
+        except FileNotFoundError:
+            with contextlib.suppress(FileExistsError):
+                os.mkdir(name, dir_fd=parent_fd)
+        except NotADirectoryError:
+            if not stat.S_ISLNK(os.stat(name, dir_fd=parent_fd, follow_symlinks=False).st_mode):
+                raise
+            os.unlink(name, dir_fd=parent_fd)
+            replaced.append(shown)
+    raise OSError(errno.ELOOP, f"{shown}: replaced by a symlink again and again while copying")
+
+
+def _copy_file(source: Path, parent_fd: int, name: str, shown: str, replaced: list[str]) -> None:
+    """Write ``source``'s bytes (and times) to file ``name`` in ``parent_fd``; a symlink there is replaced."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW
+    for _ in range(MAX_LINKS):
+        try:
+            fd = os.open(name, flags, 0o666, dir_fd=parent_fd)
+        except OSError as err:
+            if err.errno != errno.ELOOP:
+                raise
+            os.unlink(name, dir_fd=parent_fd)
+            replaced.append(shown)
+            continue
+        with open(fd, "wb") as out, source.open("rb") as data:
+            shutil.copyfileobj(data, out)
+            out.flush()
+            times = os.fstat(data.fileno())
+            os.utime(out.fileno(), ns=(times.st_atime_ns, times.st_mtime_ns))
+        return
+    raise OSError(errno.ELOOP, f"{shown}: replaced by a symlink again and again while copying")
 
 
 def cmd_run(args: argparse.Namespace) -> int:

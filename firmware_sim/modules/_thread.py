@@ -8,6 +8,8 @@ import sys
 from ..runtime import current
 from ..runtime.traceback import format_exception
 
+__all__ = ["LockType", "allocate_lock", "get_ident", "exit", "error", "stack_size", "start_new_thread"]
+
 LockType = _host.LockType
 allocate_lock = _host.allocate_lock
 get_ident = _host.get_ident

@@ -2,6 +2,9 @@
 
 import os
 
+# the board's names: all a script sees
+__all__ = ["getrandbits"]
+
 
 def getrandbits(bits: int) -> bytes:
     return os.urandom((int(bits) + 7) // 8)

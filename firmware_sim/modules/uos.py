@@ -5,17 +5,25 @@ from __future__ import annotations
 import errno as _errno
 import os as _host_os
 import posixpath as _posixpath
+import stat as _stat
 from collections import namedtuple
 
 from ..runtime import current
-from ..runtime.flash import HIDDEN, ROOT, mp_errors, mp_oserror
+from ..runtime.flash import Flash, mp_oserror
 from ..runtime.kinds import build
+
+# The board's names: a script's ``import os`` gets these and nothing else (the loader builds the module).
+__all__ = [
+    "sep", "uname", "getcwd", "chdir", "listdir", "ilistdir", "mkdir", "rmdir", "remove", "unlink",
+    "rename", "stat", "statvfs", "getfree", "sync", "urandom", "dupterm", "mount", "umount",
+]  # fmt: skip
 
 sep = "/"
 _uname = namedtuple("uname_result", "sysname nodename release version machine lorawan sigfox")
+_DIR, _FILE = 0x4000, 0x8000
 
 
-def _flash():
+def _flash() -> Flash:
     return current().flash
 
 
@@ -39,8 +47,7 @@ def getcwd() -> str:
 
 def chdir(path: str) -> None:
     flash = _flash()
-    real = flash.real(path)
-    if not real.is_dir():
+    if not flash.is_dir(path):
         raise mp_oserror(_errno.ENOENT)
     flash.cwd = flash.board_path(path)
 
@@ -50,54 +57,49 @@ def listdir(path: str = "") -> list[str]:
     board = flash.board_path(path or flash.cwd)
     if board == "/":
         return ["flash"]
-    with mp_errors():
-        names = sorted(_host_os.listdir(flash.real(board)))
-    if board == ROOT:
-        names = [n for n in names if n != HIDDEN]
-    return names
+    return flash.listdir(board)
 
 
 def ilistdir(path: str = ""):
+    """``(name, type, inode, size)`` for each entry of ``path`` (one gone meanwhile is left out)."""
     flash = _flash()
     base = flash.board_path(path or flash.cwd)
     for name in listdir(base):
-        real = flash.real(_posixpath.join(base, name))
-        yield (name, 0x4000 if real.is_dir() else 0x8000, 0, real.stat().st_size if real.is_file() else 0)
+        try:
+            found = flash.stat(_posixpath.join(base, name))
+        except OSError:
+            continue
+        folder = _stat.S_ISDIR(found.st_mode)
+        yield (name, _DIR if folder else _FILE, 0, 0 if folder else found.st_size)
 
 
 def mkdir(path: str) -> None:
-    with mp_errors():
-        _host_os.mkdir(_flash().real(path))
+    _flash().mkdir(path)
 
 
 def rmdir(path: str) -> None:
-    with mp_errors():
-        _host_os.rmdir(_flash().real(path))
+    _flash().rmdir(path)
 
 
 def remove(path: str) -> None:
-    with mp_errors():
-        _host_os.remove(_flash().real(path))
+    _flash().remove(path)
 
 
 unlink = remove
 
 
 def rename(old: str, new: str) -> None:
-    flash = _flash()
-    with mp_errors():
-        _host_os.rename(flash.real(old), flash.real(new))
+    _flash().rename(old, new)
 
 
 def stat(path: str) -> tuple:
     flash = _flash()
     if flash.board_path(path) == "/":
-        return (0x4000, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-    with mp_errors():
-        st = _host_os.stat(flash.real(path))
-    mode = 0x4000 if _host_os.path.isdir(flash.real(path)) else 0x8000
-    mtime = int(st.st_mtime)
-    return (mode, 0, 0, 0, 0, 0, st.st_size, mtime, mtime, mtime)
+        return (_DIR, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+    found = flash.stat(path)
+    folder = _stat.S_ISDIR(found.st_mode)
+    mtime = int(found.st_mtime)
+    return (_DIR if folder else _FILE, 0, 0, 0, 0, 0, found.st_size, mtime, mtime, mtime)
 
 
 def statvfs(path: str) -> tuple:

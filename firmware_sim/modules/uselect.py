@@ -7,6 +7,9 @@ import select as _host
 
 from network import host as sim_host
 
+# the board's names: all a script sees
+__all__ = ["POLLIN", "POLLOUT", "POLLERR", "POLLHUP", "poll", "select"]
+
 POLLIN, POLLOUT, POLLERR, POLLHUP = 1, 4, 8, 16
 
 

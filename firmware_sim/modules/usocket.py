@@ -8,6 +8,13 @@ import socket as _host
 from network import binding
 from network import host as sim_host
 
+# the board's names: all a script sees
+__all__ = [
+    "AF_INET", "AF_INET6", "SOCK_STREAM", "SOCK_DGRAM", "SOCK_RAW", "IPPROTO_IP", "IPPROTO_TCP",
+    "IPPROTO_UDP", "SOL_SOCKET", "SO_REUSEADDR", "IP_ADD_MEMBERSHIP", "error", "timeout", "getaddrinfo",
+    "socket",
+]  # fmt: skip
+
 AF_INET, AF_INET6 = 2, 10
 SOCK_STREAM, SOCK_DGRAM, SOCK_RAW = 1, 2, 3
 IPPROTO_IP, IPPROTO_TCP, IPPROTO_UDP = 0, 6, 17

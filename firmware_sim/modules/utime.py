@@ -7,6 +7,12 @@ import time as _host_time
 from ..runtime import current
 from ..runtime.clock import ticks_add, ticks_diff  # noqa: F401  (board API)
 
+# the board's names: all a script sees
+__all__ = [
+    "sleep", "sleep_ms", "sleep_us", "ticks_ms", "ticks_us", "ticks_cpu", "ticks_add", "ticks_diff", "time",
+    "timezone", "gmtime", "localtime", "mktime",
+]  # fmt: skip
+
 
 def sleep(seconds: float) -> None:
     current().clock.sleep(seconds)

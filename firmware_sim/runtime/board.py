@@ -124,11 +124,7 @@ class Board:
             yield from self._if_present(main, display)
 
     def _if_present(self, name: str, display: str) -> Iterator[tuple[str, str]]:
-        try:
-            present = self.flash.real(name).is_file()
-        except OSError:
-            present = False
-        if present:
+        if self.flash.is_file(name):
             yield name, display
 
     # -- bringing the board up and down --------------------------------------------------------------

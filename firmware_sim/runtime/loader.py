@@ -4,6 +4,8 @@ A script's ``import time`` gets the board's ``utime`` (scaled clock, ``sleep_ms`
 the sandboxed ``uos``, and so on, while the simulator's own code keeps CPython's modules: the
 script's code runs with its own ``__builtins__`` whose ``__import__`` and ``open`` are the board's.
 A module that is neither built into the board nor on its flash raises ``ImportError`` as on the board.
+A board module is a view (:func:`board_view`) holding the board's names only, never the host modules
+its implementation uses; files are read through the flash's sandbox (``Flash.open``/``is_file``).
 """
 
 from __future__ import annotations
@@ -78,6 +80,21 @@ def board_print(
         stream.flush()
 
 
+def board_view(module: types.ModuleType, name: str) -> types.ModuleType:
+    """The module object a script gets for the simulator's ``module``: what its ``board_module()``
+    builds, else a new module ``name`` holding only the names in its ``__all__``, so that no host module
+    (``os``, ``socket`` ...) or simulator helper the implementation uses hangs off it."""
+    factory: Callable[[], types.ModuleType] | None = getattr(module, "board_module", None)
+    if factory is not None:
+        return factory()
+    names = getattr(module, "__all__", None)
+    if names is None:
+        raise TypeError(f"{module.__name__} has neither board_module() nor __all__ (the board's names)")
+    view = types.ModuleType(name)
+    view.__dict__.update({board_name: getattr(module, board_name) for board_name in names})
+    return view
+
+
 class Loader:
     """Imports for one board; ``run(board_path, name)`` executes a script as ``__main__``."""
 
@@ -85,7 +102,10 @@ class Loader:
         self.flash = flash
         self.modules: dict[str, types.ModuleType] = {}
         self.files: set[str] = set()  # code filenames that are the board's own (for tracebacks)
-        self.builtins = dict(builtins.__dict__)
+        # CPython's builtins, less the import machinery's own objects (``__loader__`` would load any
+        # host module) and site's helpers that read host files
+        hidden = ("__loader__", "__spec__", "copyright", "credits", "license")
+        self.builtins = {name: value for name, value in builtins.__dict__.items() if name not in hidden}
         self.builtins["__import__"] = self.import_module
         self.builtins["open"] = flash.open
         self.builtins["exit"] = self.builtins["quit"] = sys.exit
@@ -148,10 +168,7 @@ class Loader:
         if implementation is None:
             module = importlib.import_module(target)
         else:
-            module = importlib.import_module(f"firmware_sim.modules.{implementation}")
-            factory: Callable[[], types.ModuleType] | None = getattr(module, "board_module", None)
-            if factory is not None:
-                module = factory()
+            module = board_view(importlib.import_module(f"firmware_sim.modules.{implementation}"), target)
         self.modules[target] = module
         return module
 
@@ -159,11 +176,7 @@ class Loader:
         rel = name.replace(".", "/")
         for folder in ("/flash", "/flash/lib"):
             for candidate, package in ((f"{folder}/{rel}.py", False), (f"{folder}/{rel}/__init__.py", True)):
-                try:
-                    real = self.flash.real(candidate)
-                except OSError:
-                    continue
-                if real.is_file():
+                if self.flash.is_file(candidate):
                     return self._exec_module(name, candidate, package)
         raise ImportError(f"no module named '{name}'")
 
