@@ -90,7 +90,38 @@ URI_HOST_BINARY = Quirk(
 LARGE_VALUE = Quirk(
     "large-value",
     "1.20.1 to 1.20.3.b4",
-    "a {size}-byte value does not fit one PDU on firmware {versions}, which answer 2.05 without payload",
+    "a {size}-byte response does not fit one PDU (1400 bytes on 1.20.1 to 1.20.2.r6, 1152 on 1.20.3) on "
+    "firmware {versions}, which answer 2.05 without payload",
+)
+LARGE_PAYLOAD = Quirk(
+    "large-payload",
+    "1.20.1 to 1.20.3.b4",
+    "a {size}-byte request does not fit one PDU ({limit} bytes) on firmware {versions}, which send it "
+    "without its payload",
+)
+PATH_BUFFER = Quirk(
+    "path-buffer",
+    "1.20.1 to 1.20.3.b4",
+    "send_request(uri_path=...) needs {size} bytes of Uri-Path options: firmware {versions} split the path "
+    "into a 300-byte buffer and leave out the segments that do not fit",
+)
+PORT_WRAP = Quirk(
+    "port-wrap",
+    "1.20.1 to 1.20.3.b4",
+    "port {port} is out of range: firmware {versions} use its low 16 bits ({wrapped}) without an error",
+)
+CLOSED_SOCKET = Quirk(
+    "closed-socket",
+    A_ONLY,
+    "after Coap.socket().close(), every Coap.read() on firmware {versions} prints 'WARN coap_network_read: "
+    "Bad file number' and returns at once, and the server never answers again",
+)
+HANDLER_EXCEPTION = Quirk(
+    "handler-exception",
+    A_ONLY,
+    "the response handler raised: on firmware {versions} the exception leaves Coap.read() and every later "
+    "Coap call hangs (modcoap's semaphore stays taken); 1.20.3.b0 to 1.20.3.b2 print it and call no "
+    "handler again",
 )
 
 # Behaviour of one API generation that the docs profile does not warn about (it offers the union of
@@ -157,6 +188,11 @@ ALL_QUIRKS: tuple[Quirk, ...] = (
     PATH_LEADING_SLASH,
     URI_HOST_BINARY,
     LARGE_VALUE,
+    LARGE_PAYLOAD,
+    PATH_BUFFER,
+    PORT_WRAP,
+    CLOSED_SOCKET,
+    HANDLER_EXCEPTION,
     INIT_ADDRESS_REQUIRED,
     READ_ONE_DATAGRAM,
     SWAPPED_IDS,
@@ -231,6 +267,12 @@ def firmware_1_20_2_r6() -> FirmwareProfile:
                 READ_ONE_DATAGRAM,
                 SWAPPED_IDS,
                 RESET_CAUSE_WDT,
+                LARGE_VALUE,
+                LARGE_PAYLOAD,
+                PATH_BUFFER,
+                PORT_WRAP,
+                CLOSED_SOCKET,
+                HANDLER_EXCEPTION,
             )
         ),
         hidden=frozenset({"new_client_session", "remove_client_session", "get_client_sessions"}),
@@ -261,6 +303,10 @@ def firmware_1_20_3_b2() -> FirmwareProfile:
                 IRQ_CALLBACKS,
                 POSITIONAL_SESSIONS,
                 RESET_CAUSE_WDT,
+                LARGE_VALUE,
+                LARGE_PAYLOAD,
+                PATH_BUFFER,
+                PORT_WRAP,
             )
         ),
         hidden=frozenset({"socket", "send_request"}),

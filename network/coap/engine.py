@@ -9,102 +9,60 @@ Thread-safety: one re-entrant lock guards the endpoints and the resource table; 
 hold it while it waits, and calls the response handler after releasing it, so the handler may call
 any Coap function and other threads may change resources and sessions meanwhile.
 
+The script's ``Coap.socket()`` is a second descriptor of the server's socket (:meth:`Engine.script_socket`):
+the engine reads and sends with ``MSG_DONTWAIT``, so whatever the script does to it (blocking mode,
+a timeout) never stalls ``read()``, and its ``close()`` is noticed and answered as the firmware does.
+
 Time is board time (``network.host.board_time()``, the board's one clock): retransmission timeouts,
 de-duplication lifetimes and ``read(timeout)`` deadlines are board seconds, so ``--time-scale`` speeds
 them up as it does ``utime``; only the waits in ``select`` are converted to host seconds. Without a
 simulator, board time is the host's monotonic time.
 
 Firmware differences, fixed per engine by its profile: 1.20.1-1.20.2 ``read()`` handles one datagram
-(``one=True``), never retransmit, and give byte-swapped ids; 1.20.3 runs the response handler in an
-"IRQ" thread of its own instead of inside ``read()``.
+(``one=True``), never retransmit, give byte-swapped ids, and let a response handler's exception leave
+``read()``; 1.20.3 runs the response handler in an "IRQ" thread of its own instead of inside ``read()``.
+The docs profile calls it inside ``read()`` and prints its exceptions, as MicroPython prints an uncaught
+callback exception, and goes on.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import random
-import resource as _rlimit
 import selectors
 import socket
 import threading
 from collections.abc import Callable
 
 from .. import host
-from ..binding import bind
-from ..profile import IRQ_CALLBACKS, NO_RETRANSMIT, SWAPPED_IDS, FirmwareProfile
+from ..profile import (
+    CLOSED_SOCKET,
+    HANDLER_EXCEPTION,
+    IRQ_CALLBACKS,
+    NO_RETRANSMIT,
+    SWAPPED_IDS,
+    FirmwareProfile,
+)
+from .endpoint import DONTWAIT, RECV_SIZE, Endpoint, raise_fd_limit, udp_socket
 from .firmware.resources import ResourceTable
-from .irq import Call, IrqThread
+from .irq import Call, IrqThread, call_handler, report_unhandled
 from .protocol.codec import Message
 from .protocol.exchange import MessageLayer, RequestReceived
 from .protocol.numbers import ALL_COAP_NODES_V4
 
-_RECV_SIZE = 65536
 _BATCH = 64  # datagrams read from one socket before looking at the others
 _SWEEP_INTERVAL = 5.0  # board seconds between expiry sweeps of the de-duplication caches
-
-
-class Endpoint:
-    """One UDP socket and its message layer. ``peer`` is set for a client session (connected socket)."""
-
-    __slots__ = ("sock", "layer", "peer", "send_sock", "multicast", "closed", "key")
-
-    def __init__(
-        self,
-        sock: socket.socket,
-        layer: MessageLayer,
-        *,
-        peer: tuple[str, int] | None = None,
-        send_sock: socket.socket | None = None,
-        multicast: bool = False,
-    ) -> None:
-        self.sock = sock
-        self.layer = layer
-        self.peer = peer
-        self.send_sock = send_sock or sock
-        self.multicast = multicast
-        self.closed = False
-        self.key: tuple[str, int] | None = None  # session key (address text, port)
-
-    def flush(self) -> None:
-        out = self.layer.outgoing
-        if not out:
-            return
-        sendto = self.send_sock.sendto
-        for data, peer in out:
-            try:
-                sendto(data, peer)
-            except OSError:
-                pass  # UDP is lossy by nature; CON requests are retransmitted
-        out.clear()
-
-
-def _raise_fd_limit() -> None:
-    """Thousands of sessions need thousands of descriptors: lift the soft limit to the hard one."""
-    with contextlib.suppress(ValueError, OSError):
-        soft, hard = _rlimit.getrlimit(_rlimit.RLIMIT_NOFILE)
-        if hard == _rlimit.RLIM_INFINITY:
-            hard = 1 << 20
-        if soft < hard:
-            _rlimit.setrlimit(_rlimit.RLIMIT_NOFILE, (hard, hard))
-
-
-def _udp_socket(address: tuple[str, int]) -> socket.socket:
-    """A non-blocking UDP socket bound to ``address`` (an address in use: the explained ``OSError``)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        sock.setblocking(False)
-        bind(sock, address)
-    except OSError:
-        sock.close()
-        raise
-    return sock
+_MAX_WAIT = 3600.0  # host seconds: the longest single wait in select (read() loops for longer timeouts)
+# libcoap 4.1's coap_network_read() on a closed descriptor (newlib's strerror(EBADF)), to stdout
+_CLOSED_SOCKET_LINE = "WARN coap_network_read: Bad file number"
 
 
 class Engine:
     """A CoAP context: endpoints, sessions, resources, and the read loop."""
 
     def __init__(self, profile: FirmwareProfile, *, rng: random.Random | None = None) -> None:
-        _raise_fd_limit()
+        raise_fd_limit()
         self.profile = profile
         self.rng = rng or random.Random()
         self.lock = threading.RLock()
@@ -121,6 +79,8 @@ class Engine:
         self._timed: set[Endpoint] = set()
         self._next_sweep = 0.0
         self._waiting = 0
+        self._script_sock: socket.socket | None = None  # Coap.socket(): the script's descriptor
+        self.server_lost = False  # the script closed Coap.socket(): the server socket is gone
         self.closed = False
         self._retransmit = not profile.has(NO_RETRANSMIT)
         self._swap_ids = profile.has(SWAPPED_IDS)
@@ -137,7 +97,7 @@ class Engine:
 
     def start_server(self, address: str, port: int, service_discovery: bool) -> None:
         with self.lock:
-            sock = _udp_socket((address, port))
+            sock = udp_socket((address, port))
             self.server = self._register(Endpoint(sock, self._layer()))
             if service_discovery:
                 self._join_multicast(address, port)
@@ -160,7 +120,7 @@ class Engine:
 
     def new_session(self, key: tuple[str, int], local: str, remote: tuple[str, int]) -> Endpoint:
         with self.lock:
-            sock = _udp_socket((local, 0))
+            sock = udp_socket((local, 0))
             try:
                 sock.connect(remote)
             except OSError:
@@ -184,13 +144,39 @@ class Engine:
             self._selector.unregister(ep.sock)
         ep.sock.close()
 
+    def script_socket(self) -> socket.socket:
+        """What ``Coap.socket()`` hands the script: a second descriptor of the server's socket (the same
+        object every call), non-blocking as modcoap's socket object is. Polling, reading and sending on
+        it work as on the board; its blocking mode and timeout are its own (the engine's reads and
+        sends never wait), and its ``close()`` is noticed by :meth:`read` (firmware 1.20.1-1.20.2)."""
+        with self.lock:
+            if self._script_sock is None:
+                if self.server is None:
+                    raise OSError(errno.EBADF, "EBADF")
+                self._script_sock = self.server.sock.dup()
+                self._script_sock.setblocking(False)
+            return self._script_sock
+
+    def _lost_server(self) -> bool:
+        """True once the script has closed ``Coap.socket()``. On the board that closes the descriptor
+        libcoap reads, so the server socket (and its multicast membership) is closed here too."""
+        sock = self._script_sock
+        if sock is None or sock.fileno() != -1:
+            return False
+        if not self.server_lost:
+            self.server_lost = True
+            for ep in self._endpoints():
+                if ep is self.server or ep.multicast:
+                    self._close_endpoint(ep)
+        return True
+
     def client_endpoint(self, local: str) -> Endpoint:
         """The socket module-level ``send_request`` uses: the server's, else an ephemeral one."""
         with self.lock:
             if self.server is not None:
                 return self.server
             if self.client is None:
-                self.client = self._register(Endpoint(_udp_socket((local, 0)), self._layer()))
+                self.client = self._register(Endpoint(udp_socket((local, 0)), self._layer()))
             return self.client
 
     def close(self) -> None:
@@ -205,6 +191,8 @@ class Engine:
                 self._wake_w.send(b"\0")
             for ep in self._endpoints():
                 self._close_endpoint(ep)
+            if self._script_sock is not None:
+                self._script_sock.close()
             self.sessions.clear()
             self.server = self.client = None
             self._selector.close()
@@ -217,7 +205,11 @@ class Engine:
     # -- sending -----------------------------------------------------------------------------------
 
     def send_request(self, ep: Endpoint, msg: Message, peer: tuple[str, int]) -> None:
+        """Queue ``msg`` and send it. From a closed server socket (the script closed ``Coap.socket()``):
+        ``OSError("Sending message failed!")``, as modcoap raises when libcoap's sendto fails."""
         with self.lock:
+            if ep is self.server and self._lost_server():
+                raise OSError("Sending message failed!")
             ep.layer.send(msg, peer, host.board_time())
             ep.flush()
             self._timed.add(ep)
@@ -231,7 +223,10 @@ class Engine:
         """Handle datagrams: block until some were handled (``timeout_ms == 0``) or ``timeout_ms`` board
         milliseconds pass.
 
-        ``one``: handle exactly one datagram, the first ready, and return (firmware 1.20.1-1.20.2)."""
+        ``one``: handle exactly one datagram, the first ready, and return (firmware 1.20.1-1.20.2).
+
+        Once the script has closed ``Coap.socket()``: firmware 1.20.1-1.20.2 print libcoap's warning line
+        and return at once (the server never answers again); the docs profile raises ``OSError(EBADF)``."""
         clock = host.board_time
         deadline = None if timeout_ms <= 0 else clock() + timeout_ms / 1000.0
         batch = 1 if one else _BATCH
@@ -240,6 +235,11 @@ class Engine:
             with self.lock:
                 if self.closed:
                     return
+                if self._script_sock is not None and self._lost_server():
+                    if self.profile.quirk(CLOSED_SOCKET):
+                        print(_CLOSED_SOCKET_LINE, flush=True)
+                        return
+                    raise OSError(errno.EBADF, "EBADF")
                 now = clock()
                 wait = self._run_timers(now)
                 if deadline is not None:
@@ -247,7 +247,7 @@ class Engine:
                     wait = left if wait is None or left < wait else wait
                 self._waiting += 1
             try:
-                ready = select(None if wait is None else host.host_seconds(max(wait, 0.0)))
+                ready = select(None if wait is None else min(host.host_seconds(max(wait, 0.0)), _MAX_WAIT))
             except (OSError, ValueError):
                 ready = []  # the selector was closed under us (remove / deinit from another thread)
             finally:
@@ -285,7 +285,7 @@ class Engine:
         count = 0
         for _ in range(batch):
             try:
-                data, peer = recvfrom(_RECV_SIZE)
+                data, peer = recvfrom(RECV_SIZE, DONTWAIT)
             except BlockingIOError:
                 break
             except OSError:
@@ -340,6 +340,10 @@ class Engine:
         return None if nearest is None else nearest - now
 
     def _deliver(self, calls: list[Call]) -> None:
+        """Call the response handler for each response: queued for the IRQ thread (1.20.3), or here in
+        the reading thread. There an exception leaves ``read()`` on 1.20.1-1.20.2 (modcoap calls the
+        handler inside ``coap_read`` with no guard); the docs profile prints it as MicroPython prints an
+        uncaught callback exception, and goes on with the next response."""
         if self._irq is not None:
             self._irq.put(calls)
             return
@@ -350,7 +354,12 @@ class Engine:
         local.active = True
         try:
             for args in calls:
-                handler(*args)
+                try:
+                    call_handler(handler, args)
+                except Exception as exc:
+                    if self.profile.quirk(HANDLER_EXCEPTION):
+                        raise
+                    report_unhandled(exc)
         finally:
             local.active = False
 

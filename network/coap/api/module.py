@@ -39,6 +39,7 @@ from ...profile import (
     FirmwareProfile,
 )
 from ..engine import Endpoint, Engine, in_response_handler
+from ..firmware.requests import LIBCOAP_DEFAULT_PORT, PDU_LIBCOAP_41, check_port, fit_request
 from ..firmware.resources import REQUEST_DELETE, REQUEST_GET, REQUEST_POST, REQUEST_PUT, Resource
 from ..protocol.codec import Message
 from ..protocol.numbers import MediaType
@@ -69,8 +70,11 @@ class Context:
         if in_response_handler():
             self.profile.quirk(HANDLER_REENTRY, function=function)
 
-    def send(self, endpoint: Endpoint, request: Message, peer: tuple[str, int]) -> int:
-        """Send ``request``; its message id as the firmware returns it (1.20.1-1.20.2: byte-swapped)."""
+    def send(self, endpoint: Endpoint, request: Message, peer: tuple[str, int], pdu_limit: int) -> int:
+        """Send ``request``; its message id as the firmware returns it (1.20.1-1.20.2: byte-swapped).
+        A request larger than ``pdu_limit`` loses its payload (strict profiles), one larger than a
+        datagram raises ``OSError``: either way before anything is queued."""
+        fit_request(request, pdu_limit, self.profile)
         with self.engine.lock:
             request.mid = mid = endpoint.layer.next_mid()
             self.engine.send_request(endpoint, request, peer)
@@ -138,7 +142,12 @@ class CoapModule(types.ModuleType):
 
     def init(self, *args: Any, **kwargs: Any) -> None:
         """``init(address=None, *, port=5683, service_discovery=False)``: start the context; with an
-        address, serve CoAP on ``address:port``. Firmware 1.20.1-1.20.2 require the address."""
+        address, serve CoAP on ``address:port``. Firmware 1.20.1-1.20.2 require the address.
+
+        ``port`` beyond a 32-bit word: ``OverflowError`` (``mp_obj_get_int``). 1.20.1-1.20.3.b2 bind
+        ``(2 * port + 1) & 0xFFFF`` (strict profiles; for an int object past the 31-bit small ints the
+        board uses its address bits, which nothing can reproduce); the docs profile binds ``port`` and
+        refuses one outside 0-65535 with ``ValueError``."""
         global _context
         profile = profiles.active()
         params = _INIT_A if profile.has(INIT_ADDRESS_REQUIRED) else _INIT
@@ -148,10 +157,14 @@ class CoapModule(types.ModuleType):
                 raise RuntimeError("Coap module already initialized!")
             bind_port = 5683
             if port is not None:
-                bind_port = to_int(port)
-                bound = (2 * bind_port + 1) & 0xFFFF
-                if profile.quirk(INIT_PORT, port=bind_port, bound=bound):
+                requested = to_int(port)
+                bound = (2 * requested + 1) & 0xFFFF
+                if profile.quirk(INIT_PORT, port=requested, bound=bound):
                     bind_port = bound
+                elif 0 <= requested <= 0xFFFF:
+                    bind_port = requested
+                else:
+                    raise ValueError('Invalid "port" parameter value!')
             engine = Engine(profile)
             try:
                 if address is not None:
@@ -164,12 +177,16 @@ class CoapModule(types.ModuleType):
             atexit.register(_board_stays_on, engine)
 
     def socket(self, *args: Any, **kwargs: Any) -> UdpSocket:
-        """The server endpoint's UDP socket, the same object every call (firmware 1.20.1-1.20.2)."""
+        """The server endpoint's UDP socket, the same object every call (firmware 1.20.1-1.20.2).
+
+        It shares the engine's socket (polling and reading it work as on the board), but blocking it,
+        giving it a timeout or closing it never stalls ``read()``; once closed, ``read()`` says so as
+        the firmware does (see :meth:`network.coap.engine.Engine.script_socket`)."""
         check_count(args, kwargs, 0, 0)
-        server = _ctx().engine.server
-        if server is None:
+        engine = _ctx().engine
+        if engine.server is None:
             raise OSError("Coap.socket(): no server endpoint, Coap.init() was called without an address")
-        return server.sock
+        return engine.script_socket()
 
     def add_resource(self, *args: Any, **kwargs: Any) -> CoapResource:
         """``add_resource(uri, *, media_type=-1, max_age=-1, value=0, etag=False)``."""
@@ -227,12 +244,15 @@ class CoapModule(types.ModuleType):
 
     def send_request(self, *args: Any, **kwargs: Any) -> int:
         """``send_request(uri_host, method, *, uri_port=5683, uri_path, content_format, payload, token,
-        include_options=True)`` from the server socket (firmware 1.20.1-1.20.2); returns the id."""
+        include_options=True)`` from the server socket (firmware 1.20.1-1.20.2); returns the id.
+
+        Every argument is checked, and the request sized against libcoap 4.1's 1400-byte PDU, before
+        anything is sent (``firmware/requests.py``: ports, path buffer, payload)."""
         host, method, uri_port, uri_path, content_format, payload, token, include = parse(args, kwargs, _SEND)
         context = _ctx()
         context.entered("send_request")
         host = to_str(host)
-        port = to_int(uri_port)
+        port = check_port(to_int(uri_port), context.profile, "uri_port")
         if uri_path is None:
             context.profile.quirk(SEND_WITHOUT_PATH)
         request = build_request(
@@ -248,11 +268,14 @@ class CoapModule(types.ModuleType):
         )
         destination = sim_host.route(_ipv4(host, ValueError("invalid arguments")))
         endpoint = context.engine.client_endpoint(sim_host.own_address())
-        return context.send(endpoint, request, (destination, port & 0xFFFF))
+        return context.send(endpoint, request, (destination, port), PDU_LIBCOAP_41)
 
     def new_client_session(self, *args: Any, **kwargs: Any) -> CoapClientSession:
         """``new_client_session(destination, port=5683, protocol=UDP)``: a session with its own socket.
-        Firmware 1.20.3.b0-b2: ``new_client_session(destination, port=5683)``, positional only."""
+        Firmware 1.20.3.b0-b2: ``new_client_session(destination, port=5683)``, positional only.
+
+        The port keeps its low 16 bits (strict profiles) or must be 0-65535 (docs); 0 connects to
+        5683, libcoap 4.2's default port."""
         if _profile().has(POSITIONAL_SESSIONS):
             check_count(args, kwargs, 1, 2)
             destination, port, protocol = args[0], args[1] if len(args) > 1 else 5683, PROTOCOL_UDP
@@ -260,14 +283,14 @@ class CoapModule(types.ModuleType):
             destination, port, protocol = parse(args, kwargs, _SESSION)
         context = _ctx()
         host = to_str(destination)
-        port_number = to_int(port)
+        port_number = check_port(to_int(port), context.profile)
         if to_int(protocol) != PROTOCOL_UDP:
             raise ValueError('Invalid "protocol" parameter value!')
         try:
             address = ipaddress.IPv4Address(host)
         except ValueError:
             raise RuntimeError("Client Session has not been created!") from None
-        remote = (sim_host.route(str(address)), port_number & 0xFFFF)
+        remote = (sim_host.route(str(address)), port_number or LIBCOAP_DEFAULT_PORT)
         with context.engine.lock:
             endpoint = context.engine.new_session((host, port_number), sim_host.own_address(), remote)
             session = CoapClientSession(endpoint, context, destination, port, host)
@@ -283,7 +306,7 @@ class CoapModule(types.ModuleType):
         else:
             destination, port, _protocol = parse(args, kwargs, _SESSION)
         context = _ctx()
-        key = (to_str(destination), to_int(port))
+        key = (to_str(destination), check_port(to_int(port), context.profile))
         with context.engine.lock:
             for session in context.sessions:
                 if session._endpoint.key == key:

@@ -57,9 +57,19 @@ def _type_name(obj: object) -> str:
     return type(obj).__name__
 
 
+# mp_int_t is 32 bits on the ESP32, and ``mpz_as_int_checked`` (py/mpz.c) takes the magnitude only up to
+# 2**31 - 1, so -2**31 overflows too.
+_MP_INT_MAX = 2**31 - 1
+
+
 def to_int(obj: object) -> int:
+    """``mp_obj_get_int`` (py/obj.c, MicroPython 1.11): an int or bool; beyond a 32-bit machine word
+    ``OverflowError("overflow converting long int to machine word")`` (py/objint_mpz.c)."""
     if isinstance(obj, int):  # bool too: True is 1
-        return int(obj)
+        value = int(obj)
+        if -_MP_INT_MAX <= value <= _MP_INT_MAX:
+            return value
+        raise OverflowError("overflow converting long int to machine word")
     raise TypeError(f"can't convert {_type_name(obj)} to int")
 
 

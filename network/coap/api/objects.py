@@ -9,7 +9,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ...profile import CALLBACK_DISABLE, URI_HOST_BINARY
-from ..firmware.requests import build_options, check_content_format, check_method, path_segments
+from ..firmware.requests import (
+    PDU_LIBCOAP_42,
+    build_options,
+    check_content_format,
+    check_method,
+    fit_path,
+    path_segments,
+)
 from ..protocol.codec import Message
 from .mpargs import Param, check_count, parse, to_bytes, to_int, to_str
 
@@ -119,16 +126,17 @@ class CoapClientSession:
         )
         if self._endpoint.closed:
             raise _removed("Client Session")
+        peer = self._endpoint.peer
+        assert peer is not None  # a session's endpoint is connected to its server
         if include_options:
             host = self._host.encode()
             if context.profile.quirk(URI_HOST_BINARY):
                 host = bytes(int(part) for part in self._host.split("."))
+            # Uri-Port: the port the session's socket is connected to (libcoap's remote address)
             request.options[:0] = build_options(
-                uri_host=host, uri_port=to_int(self._port), segments=[], content_format=-1
+                uri_host=host, uri_port=peer[1], segments=[], content_format=-1
             )
-        peer = self._endpoint.peer
-        assert peer is not None  # a session's endpoint is connected to its server
-        return context.send(self._endpoint, request, peer)
+        return context.send(self._endpoint, request, peer, PDU_LIBCOAP_42)
 
 
 def build_request(
@@ -156,5 +164,6 @@ def build_request(
         segments = [] if path is None else path_segments(path, context.profile)
         if not segments and context.empty_uri_path:
             segments = [""]  # 1.20.3 (libcoap 4.2): an empty or missing path is one empty Uri-Path
+        segments = fit_path(segments, context.profile)
         options = build_options(uri_host=uri_host, uri_port=uri_port, segments=segments, content_format=fmt)
     return Message(0, code, 0, tok, options, body)

@@ -5,6 +5,10 @@ resources are matched by their path segments (``"sensor"``, ``"/sensor"`` and ``
 resource), a new resource answers 4.05 until ``callback(op, True)``, ETag is a 16-bit counter that
 starts at 1 and wraps 65535 -> 1, error responses carry the reason phrase and no options, and
 ``/.well-known/core`` lists resources newest first with attributes in reverse order of addition.
+A GET response past the firmware's PDU (1400 bytes with libcoap 4.1, 1152 with 4.2) is 2.05 with its
+options and no payload (modcoap ignores ``coap_add_data``'s failure); the docs profile sends it whole
+and warns, and answers 5.00 when it does not fit one datagram, as it does for a ``/.well-known/core``
+that large (libcoap answers that one block-wise; Block2 is not done here yet).
 Firmware 1.20.3 (profile quirks ``exact-uri``, ``wkc-oldest-first``) instead looks a resource up by its
 exact ``uri`` string (a request's Uri-Path options joined by '/'), and lists resources oldest first.
 
@@ -17,6 +21,7 @@ from ...profile import (
     ACCEPT_HANG,
     EXACT_URI,
     LARGE_VALUE,
+    READ_ONE_DATAGRAM,
     UNSET_CONTENT_FORMAT,
     UNSET_MAX_AGE,
     URI_LEADING_SLASH,
@@ -26,6 +31,7 @@ from ...profile import (
 from ..protocol.codec import Message, decode_uint, encode_uint
 from ..protocol.linkformat import Link, matches, render
 from ..protocol.numbers import KNOWN_OPTIONS, PHRASES, Code, Option
+from .requests import DATAGRAM_LIMIT, PDU_LIBCOAP_41, PDU_LIBCOAP_42, message_size
 from .values import encode_value
 
 REQUEST_GET, REQUEST_PUT, REQUEST_POST, REQUEST_DELETE = 1, 2, 4, 8
@@ -38,7 +44,7 @@ _METHOD_BITS = {
 }
 _WELL_KNOWN = (".well-known", "core")
 _WELL_KNOWN_EXACT = ".well-known/core"
-_LARGE_VALUE = 1024  # bytes; larger values do not fit the firmware's PDU (1152 to 1400 bytes)
+_SMALL_VALUE = 1024  # bytes; a response with a value this small fits any PDU (options and token < 128)
 
 Response = tuple[int, list[tuple[int, bytes]], bytes]
 
@@ -119,6 +125,8 @@ class ResourceTable:
         self._oldest_first = profile.has(WKC_OLDEST_FIRST)
         self._key = _exact_key if self._exact else path_key
         self._well_known_key = _WELL_KNOWN_EXACT if self._exact else _WELL_KNOWN
+        # a response's PDU: libcoap 4.1's for the 1.20.1-1.20.2 profile, else 4.2's (the smaller one)
+        self._pdu_limit = PDU_LIBCOAP_41 if profile.has(READ_ONE_DATAGRAM) else PDU_LIBCOAP_42
         self._by_key: dict[tuple[str, ...] | str, Resource] = {}
         self._newest_first: list[Resource] = []
 
@@ -175,7 +183,12 @@ class ResourceTable:
         well_known = key == self._well_known_key
         if resource is None or (well_known and not resource.methods & REQUEST_GET):
             if well_known:
-                return self._well_known(queries) if bit == REQUEST_GET else _error(Code.METHOD_NOT_ALLOWED)
+                if bit != REQUEST_GET:
+                    return _error(Code.METHOD_NOT_ALLOWED)
+                reply = self._well_known(queries)
+                if message_size(msg.token, reply[1], len(reply[2])) > DATAGRAM_LIMIT:
+                    return _error(Code.INTERNAL_SERVER_ERROR)  # libcoap would use Block2
+                return reply
             return _error(Code.NOT_FOUND)
         if not resource.methods & bit:
             return _error(Code.METHOD_NOT_ALLOWED)
@@ -221,9 +234,14 @@ class ResourceTable:
             options.append((_OPT_MAX_AGE, encode_uint(max_age)))
         if code == Code.VALID:
             return code, options, b""
-        if len(resource.value) > _LARGE_VALUE:
-            profile.quirk(LARGE_VALUE, size=len(resource.value))
-        return code, options, resource.value
+        value = resource.value
+        if len(value) > _SMALL_VALUE:
+            size = message_size(msg.token, options, len(value))
+            if size > self._pdu_limit and profile.quirk(LARGE_VALUE, size=size):
+                return code, options, b""  # coap_add_data() refused it; modcoap answers all the same
+            if size > DATAGRAM_LIMIT:
+                return _error(Code.INTERNAL_SERVER_ERROR)
+        return code, options, value
 
     def _put_or_post(self, resource: Resource, msg: Message, put: bool) -> Response:
         if put:

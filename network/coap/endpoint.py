@@ -1,0 +1,74 @@
+"""The engine's sockets: one UDP socket and its message layer per endpoint (:class:`Endpoint`).
+
+Every read and send is ``MSG_DONTWAIT``: the engine never waits in ``recvfrom``/``sendto``, whatever
+the descriptor's blocking mode (a script can change it through ``Coap.socket()``, which shares it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import resource as _rlimit
+import socket
+
+from ..binding import bind
+from .protocol.exchange import MessageLayer
+
+RECV_SIZE = 65536  # larger than any UDP datagram
+DONTWAIT = socket.MSG_DONTWAIT
+
+
+class Endpoint:
+    """One UDP socket and its message layer. ``peer`` is set for a client session (connected socket)."""
+
+    __slots__ = ("sock", "layer", "peer", "send_sock", "multicast", "closed", "key")
+
+    def __init__(
+        self,
+        sock: socket.socket,
+        layer: MessageLayer,
+        *,
+        peer: tuple[str, int] | None = None,
+        send_sock: socket.socket | None = None,
+        multicast: bool = False,
+    ) -> None:
+        self.sock = sock
+        self.layer = layer
+        self.peer = peer
+        self.send_sock = send_sock or sock
+        self.multicast = multicast
+        self.closed = False
+        self.key: tuple[str, int] | None = None  # session key (address text, port)
+
+    def flush(self) -> None:
+        out = self.layer.outgoing
+        if not out:
+            return
+        sendto = self.send_sock.sendto
+        for data, peer in out:
+            try:
+                sendto(data, DONTWAIT, peer)
+            except OSError:
+                pass  # UDP is lossy by nature; CON requests are retransmitted
+        out.clear()
+
+
+def raise_fd_limit() -> None:
+    """Thousands of sessions need thousands of descriptors: lift the soft limit to the hard one."""
+    with contextlib.suppress(ValueError, OSError):
+        soft, hard = _rlimit.getrlimit(_rlimit.RLIMIT_NOFILE)
+        if hard == _rlimit.RLIM_INFINITY:
+            hard = 1 << 20
+        if soft < hard:
+            _rlimit.setrlimit(_rlimit.RLIMIT_NOFILE, (hard, hard))
+
+
+def udp_socket(address: tuple[str, int]) -> socket.socket:
+    """A non-blocking UDP socket bound to ``address`` (an address in use: the explained ``OSError``)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        sock.setblocking(False)
+        bind(sock, address)
+    except OSError:
+        sock.close()
+        raise
+    return sock
