@@ -4,6 +4,9 @@ Uploads are atomic and verified: the data goes to ``<name>.fsim-part`` next to t
 base64 chunks, the board hashes that file (``uhashlib.sha256`` + ``ubinascii``) and renames it onto
 the final name only if the hash equals the local file's. A transfer that breaks leaves the final
 name untouched (the old file, or none); the temporary file is removed when the board still answers.
+One left behind (the board was killed or froze mid-transfer) is stale, since one REPL runs one
+transfer at a time: ``put`` and ``deploy`` remove those in the folders they write to before sending,
+and ``ls`` and a folder's ``get`` never show them.
 Downloads stream base64 lines in one exec and end with the board's SHA-256 of what it read.
 
 Board paths are POSIX paths; relative ones are under ``/flash`` (the board's working directory).
@@ -22,12 +25,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import BoardError, BoardReset, BoardTimeout, PortGone, RemoteError, RunnerError, remote_error
-from .onboard import PRELUDE
+from .onboard import PRELUDE, TEMP_SUFFIX
 from .paths import FLASH, local_files, remote_path, sha256_file
 from .progress import Progress
 from .session import ReplSession
 
-TEMP_SUFFIX = ".fsim-part"
 PUT_CHUNK = 2048  # file bytes per exec when uploading (base64: 2732 characters of code)
 GET_CHUNK = 1536  # file bytes per output line when downloading (base64: 2048 characters)
 
@@ -92,24 +94,28 @@ class RemoteFS:
         return _literal(out.decode().strip())  # type: ignore[return-value]
 
     def ls(self, path: str | None = None) -> list[Entry]:
-        """The entries of a folder (or the file itself), folders first, then by name."""
+        """The entries of a folder (or the file itself), folders first, then by name; a folder's upload
+        parts left by a broken transfer are not shown."""
         p = remote_path(path)
         entries = []
         for line in self.call(f"_fsim_ls({_lit(p)})", p).decode().splitlines():
             if line.strip():
                 name, is_dir, size = _entry(line)
-                full = name if name.startswith("/") else posixpath.join(p, name)  # a file lists itself
-                entries.append(Entry(posixpath.basename(full), full, bool(is_dir), int(size)))
+                if name.startswith("/"):  # a file lists itself
+                    entries.append(Entry(posixpath.basename(name), name, bool(is_dir), int(size)))
+                elif not _is_part(name, bool(is_dir)):
+                    entries.append(Entry(name, posixpath.join(p, name), bool(is_dir), int(size)))
         return sorted(entries, key=lambda e: (not e.is_dir, e.name))
 
     def walk(self, path: str) -> list[Entry]:
-        """Every file and folder below a board folder (absolute paths)."""
+        """Every file and folder below a board folder (absolute paths), upload parts left out."""
         p = remote_path(path)
         entries = []
         for line in self.call(f"_fsim_walk({_lit(p)})", p).decode().splitlines():
             if line.strip():
                 full, is_dir, size = _entry(line)
-                entries.append(Entry(posixpath.basename(full), full, bool(is_dir), int(size)))
+                if not _is_part(full, bool(is_dir)):
+                    entries.append(Entry(posixpath.basename(full), full, bool(is_dir), int(size)))
         return entries
 
     def sha256(self, path: str) -> str | None:
@@ -134,6 +140,14 @@ class RemoteFS:
         wanted = [remote_path(p) for p in paths]
         if wanted:
             self.call(f"for _p in {_lit(wanted)}:\n _fsim_mkdirs(_p)\n", ", ".join(wanted))
+
+    def clean_parts(self, folders: Iterable[str]) -> None:
+        """Remove the upload parts (``*.fsim-part``) in these board folders (not below them), in one exec:
+        before a transfer writes there, any is stale (a transfer that broke; one REPL runs one at a
+        time). A folder that does not exist is skipped."""
+        wanted = sorted({remote_path(f) for f in folders})
+        if wanted:
+            self.call(f"_fsim_clean({_lit(wanted)})", ", ".join(wanted))
 
     def rm(self, path: str, recursive: bool = False) -> None:
         """Remove a board file (a folder and its contents with ``recursive``); never /flash itself."""
@@ -257,6 +271,7 @@ class RemoteFS:
         else:
             raise RemoteError(f"{local}: no such file or folder", "give an existing local file or folder")
         self.mkdirs(*sorted(f for f in folders if f not in ("/", FLASH)))
+        self.clean_parts(folders)
         self._send(pairs, progress)
         return pairs
 
@@ -310,6 +325,7 @@ class RemoteFS:
         root = remote_path(remote)
         files = [(path, posixpath.join(root, rel)) for path, rel in local_files(folder)]
         remote_hashes = self.sha256_many(dest for _, dest in files)
+        self.clean_parts({root} | {posixpath.dirname(dest) for _, dest in files})
         result = SyncResult()
         changed = []
         for path, dest in files:
@@ -322,6 +338,11 @@ class RemoteFS:
             result.bytes_sent = self._send(changed, progress)
         result.sent = [dest for _, dest in changed]
         return result
+
+
+def _is_part(name: str, is_dir: bool) -> bool:
+    """An upload part (a file named ``*.fsim-part``): not for the user's eyes."""
+    return not is_dir and name.endswith(TEMP_SUFFIX)
 
 
 def _entry(line: str) -> tuple[str, bool, int]:

@@ -1,7 +1,10 @@
 """The helper functions the serial runner defines on the board (``_fsim_*``, in its raw REPL) before
-filesystem operations: stat, list, walk, mkdir -p, rm -r, SHA-256, base64 download, and the
-verify-then-rename end of an atomic upload. Program text only; :mod:`.files` runs it.
+filesystem operations: stat, list, walk, mkdir -p, rm -r, SHA-256, base64 download, the
+verify-then-rename end of an atomic upload, and the removal of stale upload parts. Program text only;
+:mod:`.files` runs it.
 """
+
+TEMP_SUFFIX = ".fsim-part"  # an upload in progress: NAME.fsim-part, renamed to NAME once verified
 
 # Defined once per REPL session (its globals live until a soft reset). Runs on MicroPython 1.11.
 PRELUDE = """\
@@ -96,6 +99,13 @@ def _fsim_done(t,p,x):
   _fo.remove(p)
   _fo.rename(t,p)
  print('ok')
+def _fsim_clean(ds):
+ for d in ds:
+  try:
+   for n in [e[0] for e in _fo.ilistdir(d) if e[0].endswith('.fsim-part') and not e[1]&0x4000]:
+    _fo.remove(_fsim_j(d,n))
+  except OSError:
+   pass
 def _fsim_drop(t):
  try:
   _fsim_f.close()

@@ -15,9 +15,10 @@ import threading
 from collections.abc import Callable
 from types import FrameType
 
-from .uart import UartIn
+from .uart import RX_BUFFER, UartIn
 
 POLL_SECONDS = 0.05  # how often the receiver looks whether a hard reset wants it to stop
+DRAIN_LIMIT = 1 << 20  # at boot, at most this many bytes that came during the reset are read (and dropped)
 
 
 class KeyboardInterrupts:
@@ -96,8 +97,11 @@ class KeyboardInterrupts:
 class Receiver:
     """The receive interrupt's thread: reads the host's bytes from ``fd`` and queues them in ``uart_in``.
     ``chars()`` gives the current interrupt and reset characters (-1: off; ``micropython.kbd_intr``);
-    the reset character calls ``on_reset_char`` (it does not return), the end of the input (the relay is
-    gone) ``on_hangup``."""
+    the reset character drops what was not read and what follows it (a real board resets at once) and
+    calls ``on_reset_char`` (it does not return), the end of the input (the relay is gone)
+    ``on_hangup``. If the thread fails (anything raised in it), ``on_failure(exc)`` is called in it (it
+    should end the process: a board nobody can talk to must not stay up); without one, the exception
+    goes to ``threading.excepthook``."""
 
     def __init__(
         self,
@@ -107,6 +111,7 @@ class Receiver:
         on_reset_char: Callable[[], None],
         on_hangup: Callable[[], None],
         fd: int = 0,
+        on_failure: Callable[[BaseException], None] | None = None,
     ) -> None:
         self.uart_in = uart_in
         self.interrupts = interrupts
@@ -114,7 +119,8 @@ class Receiver:
         self.on_reset_char = on_reset_char
         self.on_hangup = on_hangup
         self.fd = fd
-        self.thread = threading.Thread(target=self._read, name="uart-rx", daemon=True)
+        self.on_failure = on_failure
+        self.thread = threading.Thread(target=self._run, name="uart-rx", daemon=True)
         self._stopping = threading.Event()  # a hard reset is under way: stop reading
         self._parked = threading.Event()
 
@@ -129,6 +135,36 @@ class Receiver:
         self._stopping.set()
         if self.thread.is_alive() and threading.current_thread() is not self.thread:
             self._parked.wait(timeout)
+
+    def boot(self, carried: bytes) -> int:
+        """The board comes up after a reset (before :meth:`start`): ``carried`` (what the last boot had
+        not read) and what the host sent while the board was down fill the receive buffer, up to
+        :data:`~.uart.RX_BUFFER` bytes; the rest is lost, as it is on a board being reset. The bytes
+        kept are then received (a Ctrl-F among them resets again). How many bytes were lost."""
+        kept = bytearray(carried[:RX_BUFFER])
+        total = len(carried)
+        while total < DRAIN_LIMIT:
+            try:
+                ready, _, _ = select.select([self.fd], [], [], 0)
+                chunk = os.read(self.fd, 65536) if ready else b""
+            except InterruptedError:
+                continue
+            except OSError:
+                chunk = b""
+            if not chunk:
+                break  # nothing more waiting (or the relay is gone: the thread will see that)
+            total += len(chunk)
+            kept += chunk[: max(RX_BUFFER - len(kept), 0)]
+        self.receive(bytes(kept))
+        return total - len(kept)
+
+    def _run(self) -> None:
+        try:
+            self._read()
+        except BaseException as exc:  # noqa: BLE001 - the board must not go deaf silently
+            if self.on_failure is None:
+                raise
+            self.on_failure(exc)
 
     def _read(self) -> None:
         while True:
@@ -150,16 +186,19 @@ class Receiver:
             self.receive(data)
 
     def receive(self, data: bytes) -> None:
-        """Bytes from the host: Ctrl-C and Ctrl-F act at once, the rest waits in the receive buffer."""
+        """Bytes from the host: Ctrl-C and Ctrl-F act at once, the rest waits in the receive buffer (after
+        a Ctrl-F nothing does: the board resets, losing what it had not read)."""
         interrupt, reset = self.chars()
         if not {c for c in (interrupt, reset) if c >= 0}.intersection(data):
             self.uart_in.put(data)
             return
         keep = bytearray()
-        for index, byte in enumerate(data):
+        for byte in data:
             if byte == reset and reset >= 0:
-                self.uart_in.put(bytes(keep) + data[index + 1 :])
+                # the chip resets at once: its receive buffer, and what comes after, are lost
+                self.uart_in.take()
                 self.on_reset_char()
+                return
             if byte == interrupt:
                 self.uart_in.put(bytes(keep))  # what came before the Ctrl-C is there before it acts
                 keep.clear()

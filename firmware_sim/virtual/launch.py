@@ -1,6 +1,7 @@
 """What the relay hands the virtual board's process when it starts it: the command, and in the
 environment the board's state (``firmware_sim.runtime.state``), the options below, a pipe to say the
-board is up, and the relay's pid (the board ends with its relay)."""
+board is up, and the relay's pid (the board ends with its relay); and the status a failed board ends
+with."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ BOARD_MODULE = "firmware_sim.virtual.process"  # the board's process, re-execute
 ENV_VIRTUAL = "FIRMWARE_SIM_VIRTUAL"  # the options below (JSON)
 ENV_READY_FD = "FIRMWARE_SIM_READY_FD"  # a pipe to the relay: written once the board is up
 ENV_RELAY_PID = "FIRMWARE_SIM_RELAY_PID"  # the relay: when it is gone, the board process ends
+EXIT_FAILED = 70  # the board's process failed (and said why on stderr): the relay starts it again
 
 
 @dataclass

@@ -9,10 +9,14 @@ and Ctrl-F into a safe-boot reset (Pycom's UART interrupt does both). The main t
 (``firmware-sim: ...``) go to stderr, and its warnings to the line as well.
 
 A hard reset (``machine.reset()``, deep sleep, the watchdog, Ctrl-F) re-executes this process: the
-pipes, and so the relay's port, stay open. A soft reset (Ctrl-D, ``SystemExit``) stays in the process
-with fresh globals and modules. The process ends with its relay, however the relay ends (its pipes
-close; on Linux it also gets SIGTERM when the relay dies, even by SIGKILL), and then removes a temporary
-flash.
+pipes, and so the relay's port, stay open. What the host sent and the board had not read crosses the
+reset through an inherited pipe, bounded as the UART's receive buffer is (:func:`.uart.carry_over`); what
+comes while the board is down is kept up to the same bound, the rest is lost, as on a real board. A soft
+reset (Ctrl-D, ``SystemExit``) stays in the process with fresh globals and modules. The process ends with
+its relay, however the relay ends (its pipes close; on Linux it also gets SIGTERM when the relay dies,
+even by SIGKILL), and then removes a temporary flash. If the board fails (its input thread, its main
+loop, or the re-execution of a hard reset), it says so on the relay's stderr and exits with
+:data:`~.launch.EXIT_FAILED`; the relay starts it again on the same port.
 """
 
 from __future__ import annotations
@@ -33,12 +37,20 @@ from ..runtime.state import HARD_RESET, BoardState
 from ..runtime.traceback import format_exception
 from .banner import banner, boot_log, help_text
 from .interrupts import KeyboardInterrupts, Receiver
-from .launch import BOARD_MODULE, ENV_READY_FD, VirtualOptions, relay_pid
+from .launch import BOARD_MODULE, ENV_READY_FD, EXIT_FAILED, VirtualOptions, relay_pid
 from .repl import Action, Execute, Repl, SoftReset
-from .uart import SplitStderr, UartIn, UartOut, UartStdin, echoed_input
+from .uart import (
+    RX_BUFFER,
+    SplitStderr,
+    UartIn,
+    UartOut,
+    UartStdin,
+    carried_over,
+    carry_over,
+    echoed_input,
+)
 
 ENV_SAFE_BOOT = "FIRMWARE_SIM_SAFE_BOOT"  # "1" for one boot: skip boot.py and main.py (Ctrl-F)
-ENV_PENDING = "FIRMWARE_SIM_PENDING_INPUT"  # hex: host bytes received, not yet read, at a hard reset
 SCRIPT_SOFT_RESETS = 10  # boot.py/main.py ending in SystemExit this many times in a row: stop running them
 
 
@@ -49,9 +61,16 @@ class VirtualBoard(Board):
     entry_module = BOARD_MODULE
     stops_reboot_loops = False
 
-    def __init__(self, state: BoardState, options: VirtualOptions, out: UartOut | None = None) -> None:
+    def __init__(
+        self,
+        state: BoardState,
+        options: VirtualOptions,
+        out: UartOut | None = None,
+        host_stderr: TextIO | None = None,
+    ) -> None:
         super().__init__(state)
         self.options = options
+        self.host_stderr: TextIO = host_stderr or sys.__stderr__ or sys.stderr  # the relay's, not the line
         self.out = out or UartOut(on_hangup=self.hang_up)
         self.uart_in = UartIn()
         self.reset_char = CTRL_F  # Pycom's UART reset character (micropython.kbd_intr(c, reset_c))
@@ -64,22 +83,30 @@ class VirtualBoard(Board):
             lambda: (self.interrupt_char, self.reset_char),
             on_reset_char=self.safe_boot,
             on_hangup=self.hang_up,
+            on_failure=self.input_failed,
         )
+        self._resetting = threading.Lock()  # held by the thread that resets the board
 
     # -- resets ------------------------------------------------------------------------------------
 
     def reboot(self, cause: int, wake_reason: int = 0, why: str = "") -> None:
-        """Hard reset: the process re-executes (the relay keeps the port). Never returns."""
+        """Hard reset: the process re-executes (the relay keeps the port). Never returns: if the
+        re-execution fails, the board says so and its process ends (:meth:`fail`)."""
+        if not self._resetting.acquire(blocking=False):
+            threading.Event().wait()  # another thread is resetting the board: this one waits for its end
         self.interrupts.stop_for_reset()
         self.receiver.park(1.0)  # what the host sends from now on is for the next boot
-        super().reboot(cause, wake_reason, why)
+        try:
+            super().reboot(cause, wake_reason, why)
+        except OSError as err:
+            what = why or "reset"
+            self.fail(f"the hard reset ({what}) could not re-execute the board's process: {_describe(err)}")
 
     def before_exec(self) -> None:
-        """What the host sent and nobody read yet goes to the next boot: a host that sends its next
-        command while the board resets (mpremote after `reset`) is not left waiting for an answer."""
-        pending = self.uart_in.take()
-        if pending:
-            os.environ[ENV_PENDING] = pending.hex()
+        """What the host sent and nobody read yet goes to the next boot, up to the UART's receive buffer
+        (:data:`~.uart.RX_BUFFER`): a host that sends its next command while the board resets (mpremote
+        after `reset`) is not left waiting for an answer."""
+        carry_over(self.uart_in.take())
 
     def safe_boot(self) -> None:
         """Ctrl-F: hard reset into safe boot (boot.py and main.py skipped for one boot)."""
@@ -93,7 +120,14 @@ class VirtualBoard(Board):
         self.attach()
         signal.signal(signal.SIGINT, self.interrupts.on_sigint)
         self.interrupts.boot_starts()
-        self.receiver.receive(bytes.fromhex(os.environ.pop(ENV_PENDING, "")))
+        lost = self.receiver.boot(carried_over())
+        if lost:
+            print(
+                f"firmware-sim: {lost} bytes the host sent while the board was resetting were lost (the "
+                f"UART's receive buffer holds {RX_BUFFER})",
+                file=self.host_stderr,
+                flush=True,
+            )
         self.own_threads.add(self.receiver.start())
         self.out.send(boot_log(self.state.reset_cause))
         safe = os.environ.pop(ENV_SAFE_BOOT, "") == "1"
@@ -222,6 +256,26 @@ class VirtualBoard(Board):
         """SIGTERM (the relay ends the board, or died): :meth:`hang_up`."""
         self.hang_up()
 
+    def input_failed(self, exc: BaseException) -> NoReturn:
+        """The UART's receive thread failed: nothing the host sends would reach the board any more."""
+        self.fail(f"the board's UART receive thread failed: {_describe(exc)}", exc)
+
+    def fail(self, message: str, exc: BaseException | None = None) -> NoReturn:
+        """The board cannot go on: say so on the relay's stderr (with the traceback of ``exc``) and end
+        the process with :data:`~.launch.EXIT_FAILED`, from any thread; the relay starts it again."""
+        import traceback
+
+        try:
+            if exc is not None:
+                traceback.print_exception(type(exc), exc, exc.__traceback__, file=self.host_stderr)
+            print(
+                f"firmware-sim: error: {message}; the board's process ends (its relay starts it again)",
+                file=self.host_stderr,
+                flush=True,
+            )
+        finally:
+            os._exit(EXIT_FAILED)
+
     def hang_up(self) -> NoReturn:
         """The relay is gone or ends the board (its pipe closed, SIGTERM): power off, from any thread.
         A temporary flash is removed; nothing is flushed (the line may be what is gone)."""
@@ -237,6 +291,16 @@ class VirtualBoard(Board):
     def _help(self, obj: object = None) -> None:
         """``help()`` and ``help(obj)``, as the firmware prints them."""
         self.out.write(help_text(obj))
+
+
+def _describe(exc: BaseException) -> str:
+    """``OSError: [Errno 7] Argument list too long (E2BIG)``: an exception in one line."""
+    import errno
+
+    text = f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, OSError) and exc.errno in errno.errorcode:
+        text += f" ({errno.errorcode[exc.errno]})"
+    return text
 
 
 def _display(out: UartOut) -> Callable[[object], None]:
@@ -256,7 +320,7 @@ def main() -> NoReturn:
             "firmware-sim: this module is the virtual board's process; start it with `firmware-sim board`"
         )
     host_stderr = sys.stderr
-    board = VirtualBoard(state, VirtualOptions.from_env())
+    board = VirtualBoard(state, VirtualOptions.from_env(), host_stderr=host_stderr)
     signal.signal(signal.SIGTERM, board.on_sigterm)
     die_with_parent(relay_pid())  # SIGTERM when the relay dies, however it dies (Linux)
     sys.stdout = board.out
@@ -266,9 +330,11 @@ def main() -> NoReturn:
     threading.excepthook = lambda args: _host_excepthook(args, host_stderr)
     try:
         board.serve()
+    except BaseException as exc:  # noqa: BLE001 - never end without a word: the relay starts it again
+        board.fail(f"the board's main loop failed: {_describe(exc)}", exc)
     finally:
         host_stderr.flush()
-        os._exit(1)
+        os._exit(EXIT_FAILED)
 
 
 def _host_excepthook(args: threading.ExceptHookArgs, stream: TextIO) -> None:

@@ -2,8 +2,9 @@
 process (its stdin and stdout pipes), as a USB serial bridge does.
 
 A hard reset re-executes the board process, so its pipes, and the port, stay up while the board
-reboots. Board output is held (up to :data:`BACKLOG`) for a host that reads slowly, and dropped while no
-host has the port open.
+reboots. When the board's process ends by itself, :meth:`Relay.run` returns and the caller may start a new
+one and :meth:`Relay.replace_child` (see :mod:`.serve`): the port stays open meanwhile. Board output is
+held (up to :data:`BACKLOG`) for a host that reads slowly, and dropped while no host has the port open.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import os
 import select
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from typing import TextIO
@@ -37,20 +37,26 @@ class Relay:
         on_ready: Callable[[bool], None] | None = None,
         log: TextIO | None = None,
     ) -> None:
-        assert child.stdin is not None and child.stdout is not None
         self.device = device
-        self.child = child
-        self.child_in = child.stdin.fileno()
-        self.child_out = child.stdout.fileno()
-        os.set_blocking(self.child_in, False)
-        os.set_blocking(self.child_out, False)
         self.to_child = bytearray()
         self.to_device = bytearray()
+        self.replace_child(child)
         self.ready_fd = ready_fd
         self.on_ready = on_ready
         self.ready_deadline = time.monotonic() + READY_TIMEOUT
         self._log = log
         self._started = time.monotonic()
+
+    def replace_child(self, child: subprocess.Popen) -> None:
+        """Relay to ``child`` from now on (a new board process, after the last one ended). What the host
+        sent for the last one is lost, as input to a board being powered on; its output still goes out."""
+        assert child.stdin is not None and child.stdout is not None
+        self.child = child
+        self.child_in = child.stdin.fileno()
+        self.child_out = child.stdout.fileno()
+        os.set_blocking(self.child_in, False)
+        os.set_blocking(self.child_out, False)
+        self.to_child.clear()
 
     def log(self, direction: str, data: bytes) -> None:
         if self._log is not None:
@@ -137,8 +143,7 @@ class Relay:
         del self.to_child[:written]
 
     def _board_ended(self) -> int:
+        """The board's process ended (its output pipe closed): its status, at least 1 (the caller says
+        so, and whether it starts it again)."""
         status = self.child.wait()
-        print(
-            f"firmware-sim: the virtual board's process ended (status {status})", file=sys.stderr, flush=True
-        )
         return status if status > 0 else 1

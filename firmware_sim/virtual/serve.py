@@ -2,20 +2,25 @@
 (:mod:`firmware_sim.virtual.process`) with its UART on pipes, prints the port once the board is up, and
 relays (:mod:`firmware_sim.virtual.relay`) until it is told to stop.
 
-Whatever ends it (SIGTERM, SIGINT, SIGHUP, its parent process going away, an exception, the board's
-process ending) it stops the board's process and removes a temporary flash. The board's process in turn
-ends with the relay, even when the relay is killed (see :mod:`firmware_sim.virtual.process`).
+When the board's process ends by itself (it failed and said so, or was killed), the relay says so and
+starts a new one on the same port, as a power-on reset, unless that happened :data:`RESTART_LIMIT` times
+within :data:`RESTART_WINDOW` seconds. Whatever ends the relay (SIGTERM, SIGINT, SIGHUP, its parent
+process going away, an exception, a board that keeps ending) it stops the board's process and removes a
+temporary flash. The board's process in turn ends with the relay, even when the relay is killed (see
+:mod:`firmware_sim.virtual.process`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import shutil
 import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType
@@ -23,7 +28,7 @@ from typing import TextIO
 
 from ..report import print_error
 from ..runtime.kinds import KINDS
-from ..runtime.state import ENV_STATE, BoardState
+from ..runtime.state import ENV_STATE, PWRON_RESET, PWRON_WAKE, BoardState
 from .devices import Device, PtyDevice, SocketDevice
 from .launch import ENV_READY_FD, ENV_RELAY_PID, ENV_VIRTUAL, VirtualOptions, board_command
 from .relay import READY_TIMEOUT, Relay
@@ -33,6 +38,8 @@ DEFAULT_MAIN = b"# main.py -- put your code here!\r\n"
 ENV_LOG = "FIRMWARE_SIM_SERIAL_LOG"  # default log_path: a file to log the line's traffic to
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 END_GRACE = 3.0  # seconds the board's process has to end after SIGTERM before SIGKILL
+RESTART_LIMIT = 5  # a board process that ended this many times ...
+RESTART_WINDOW = 60.0  # ... within this many seconds is not started again: the relay ends
 
 
 def serve_board(
@@ -51,10 +58,11 @@ def serve_board(
     ``$FIRMWARE_SIM_SERIAL_LOG``): a file that gets the line's traffic.
 
     It stops (status 0) on SIGTERM, SIGINT or SIGHUP (when called in the main thread) and when its
-    parent process goes away (unless started with SIGHUP ignored, as ``nohup`` does); it returns the
-    board process's status (at least 1) if that ends by itself, and 2 if the port cannot be opened (said
-    on stderr). However it ends, the board's process is stopped and a temporary flash
-    (``state.flash_is_temporary``) removed.
+    parent process goes away (unless started with SIGHUP ignored, as ``nohup`` does). A board process
+    that ends by itself is started again (a power-on reset, said on stderr) on the same port; after
+    :data:`RESTART_LIMIT` ends within :data:`RESTART_WINDOW` s it returns that process's status (at
+    least 1). It returns 2 if the port cannot be opened (said on stderr). However it ends, the board's
+    process is stopped and a temporary flash (``state.flash_is_temporary``) removed.
     """
     stop = _StopRequest()
     try:
@@ -127,6 +135,7 @@ def _serve(
             log = stack.enter_context(open(log_path, "a", buffering=1))  # noqa: SIM115
         ready_r, child = _start_board(state, raw_paste)
         stack.callback(_end, child)
+        assert ready_r is not None
         summary = (
             f"virtual {KINDS[state.kind].platform} on {device.name}, address {state.ip}, firmware "
             f"{state.firmware}{', raw-paste' if raw_paste else ''}, /flash in {state.flash}"
@@ -144,33 +153,75 @@ def _serve(
 
         relay = Relay(device, child, ready_r, announce, log)
         stack.callback(relay.close)
-        status = relay.run(stop)
-    return status
+        power_on = dataclasses.replace(state, reset_cause=PWRON_RESET, wake_reason=PWRON_WAKE, resets=[])
+        ended: list[float] = []
+        while True:
+            status = relay.run(stop)
+            if status == 0 or stop():
+                return 0
+            now = time.monotonic()
+            ended = [t for t in ended if now - t < RESTART_WINDOW] + [now]
+            how = _how_it_ended(relay.child.returncode)
+            if len(ended) >= RESTART_LIMIT:
+                print(
+                    f"firmware-sim: error: the virtual board's process {how}; it ended {len(ended)} times "
+                    f"within {RESTART_WINDOW:.0f} s, so it is not started again",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                return status
+            print(
+                f"firmware-sim: the virtual board's process {how}; starting it again on {device.name} "
+                "(a power-on reset)",
+                file=sys.stderr,
+                flush=True,
+            )
+            _, child = _start_board(power_on, raw_paste, ready=False)
+            stack.callback(_end, child)
+            relay.replace_child(child)
 
 
-def _start_board(state: BoardState, raw_paste: bool) -> tuple[int, subprocess.Popen]:
-    """Start the board's process; (the read end of its "board is up" pipe, the process)."""
+def _how_it_ended(returncode: int | None) -> str:
+    """``ended (status 70)``, ``was killed (SIGKILL)``."""
+    if returncode is not None and returncode < 0:
+        try:
+            return f"was killed ({signal.Signals(-returncode).name})"
+        except ValueError:
+            return f"was killed (signal {-returncode})"
+    return f"ended (status {returncode})"
+
+
+def _start_board(
+    state: BoardState, raw_paste: bool, ready: bool = True
+) -> tuple[int | None, subprocess.Popen]:
+    """Start the board's process; (the read end of its "board is up" pipe if ``ready``, the process)."""
     env = dict(os.environ)
     env[ENV_STATE] = state.to_env()
     env[ENV_VIRTUAL] = VirtualOptions(raw_paste=raw_paste).to_env()
     env[ENV_RELAY_PID] = str(os.getpid())
-    ready_r, ready_w = os.pipe()
-    env[ENV_READY_FD] = str(ready_w)
+    env.pop(ENV_READY_FD, None)
+    ready_r: int | None = None
+    ready_w: int | None = None
+    if ready:
+        ready_r, ready_w = os.pipe()
+        env[ENV_READY_FD] = str(ready_w)
     try:
         child = subprocess.Popen(
             board_command(),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             env=env,
-            pass_fds=(ready_w,),
+            pass_fds=() if ready_w is None else (ready_w,),
             start_new_session=True,  # a Ctrl-C in the terminal stops the relay, not the board's code
             bufsize=0,
         )
     except BaseException:
-        os.close(ready_r)
+        if ready_r is not None:
+            os.close(ready_r)
         raise
     finally:
-        os.close(ready_w)
+        if ready_w is not None:
+            os.close(ready_w)
     return ready_r, child
 
 

@@ -4,7 +4,9 @@ receive side its stdin (both pipes to the relay, see :mod:`firmware_sim.virtual.
 * :class:`UartOut` is ``sys.stdout`` on the board: text with ``\\n`` cooked to ``\\r\\n``, and raw bytes;
 * :class:`SplitStderr` is ``sys.stderr`` on the board: the board's own error output goes to the line,
   the simulator's lines (``firmware-sim: ...``) to the host's stderr, and its warnings to both;
-* :class:`UartIn` is the receive buffer the REPL and ``sys.stdin`` (:class:`UartStdin`) read from.
+* :class:`UartIn` is the receive buffer the REPL and ``sys.stdin`` (:class:`UartStdin`) read from;
+* :func:`carry_over` and :func:`carried_over` take what the host sent and nobody read across a hard
+  reset (which re-executes the process), at most :data:`RX_BUFFER` bytes.
 """
 
 from __future__ import annotations
@@ -16,6 +18,10 @@ from typing import TextIO
 
 SIMULATOR_PREFIX = "firmware-sim"  # a line of the simulator's own: for the host, not the board's output
 WARNING_PREFIX = "firmware-sim: warning:"  # ... unless it warns about the board's code: the line's user too
+# The REPL's UART(0) receive ring buffer: _boot.py opens it as UART(0, 115200), whose rx_buffer_size
+# defaults to MACHUART_RX_BUFFER_LEN (esp32/mods/machuart.c, 1.20.2.r6). Across a reset no more is kept.
+RX_BUFFER = 4096
+ENV_CARRIED_FD = "FIRMWARE_SIM_CARRIED_INPUT_FD"  # a pipe (inherited across exec) holding carried input
 
 
 class UartOut:
@@ -218,3 +224,46 @@ def echoed_input(out: UartOut, uart_in: UartIn, prompt: object = "") -> str:
             continue
         line += byte
         out.send(byte)
+
+
+def carry_over(data: bytes) -> None:
+    """Before a hard reset re-executes the process: the first :data:`RX_BUFFER` bytes of ``data`` are
+    for the next boot (:func:`carried_over`), the rest is lost. They wait in a pipe the next process
+    inherits; the environment holds only its descriptor, so nothing grows from reset to reset."""
+    os.environ.pop(ENV_CARRIED_FD, None)
+    data = data[:RX_BUFFER]
+    if not data:
+        return
+    read_end, write_end = os.pipe()
+    try:
+        os.set_blocking(write_end, False)
+        os.write(write_end, data)  # RX_BUFFER bytes fit in any pipe (PIPE_BUF is 4096 on Linux)
+    except OSError:
+        pass  # what did not fit is lost
+    finally:
+        os.close(write_end)
+    os.set_inheritable(read_end, True)
+    os.environ[ENV_CARRIED_FD] = str(read_end)
+
+
+def carried_over() -> bytes:
+    """At boot: what the previous boot of this process carried over (b"" after a power-on)."""
+    text = os.environ.pop(ENV_CARRIED_FD, "")
+    if not text.isdigit():
+        return b""
+    fd = int(text)
+    data = bytearray()
+    try:
+        while len(data) < RX_BUFFER:
+            chunk = os.read(fd, RX_BUFFER)
+            if not chunk:
+                break
+            data += chunk
+    except OSError:
+        pass
+    finally:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    return bytes(data[:RX_BUFFER])
