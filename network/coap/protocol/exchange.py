@@ -7,11 +7,11 @@ accumulate in :attr:`MessageLayer.outgoing` as ``(bytes, peer)``. Nothing here r
 peer sends.
 
 Server side: de-duplication by (peer, message id) over EXCHANGE_LIFETIME (CON) / NON_LIFETIME (NON),
-bounded in size. Client side: CON retransmission with exponential back-off (ACK_TIMEOUT 2 s,
-ACK_RANDOM_FACTOR 1.5, MAX_RETRANSMIT 4), at most NSTART (1) unacknowledged CONs per server (§4.7:
-later ones wait their turn), piggy-backed and separate responses matched by message id and token.
-With ``retransmit=False`` (libcoap 4.1 as firmware 1.20.1-1.20.2 use it) a CON is sent once, at once
-(no NSTART), and only remembered for matching its response over EXCHANGE_LIFETIME.
+bounded in memory (:class:`DedupCache`). Client side: CON retransmission with exponential back-off
+(ACK_TIMEOUT 2 s, ACK_RANDOM_FACTOR 1.5, MAX_RETRANSMIT 4), at most NSTART (1) unacknowledged CONs per
+server (§4.7: later ones wait their turn), piggy-backed and separate responses matched by message id
+and token. With ``retransmit=False`` (libcoap 4.1 as firmware 1.20.1-1.20.2 use it) a CON is sent
+once, at once (no NSTART), and only remembered for matching its response over EXCHANGE_LIFETIME.
 """
 
 from __future__ import annotations
@@ -34,7 +34,14 @@ from .numbers import (
 )
 
 Peer = Any  # a socket address tuple
+Key = tuple[Peer, int]  # (peer, message id)
 CON, NON, ACK, RST = 0, 1, 2, 3
+
+DEDUP_BYTES = 8 * 1024 * 1024  # what one endpoint's de-duplication cache may hold: entries and replies
+DEDUP_ENTRIES = 200_000  # and at most this many entries, whatever a larger DEDUP_BYTES allows
+ENTRY_COST = 512  # bytes counted per entry: its Python objects (~440 measured with tracemalloc), rounded up
+KEEP_REPLY = 1400  # an idempotent request's reply is kept up to this size (firmware A's whole PDU)
+IDEMPOTENT = frozenset((1, 3, 4))  # GET, PUT, DELETE (RFC 7252 §5.1); every other code is not
 
 
 @dataclass(slots=True)
@@ -71,11 +78,109 @@ def _empty_ack(mid: int) -> bytes:
     return bytes((0x60, 0, mid >> 8, mid & 0xFF))
 
 
+def _cost(entry: list[Any]) -> int:
+    """What a de-duplication entry ``[expiry, reply or None]`` counts against the bound."""
+    return ENTRY_COST + len(entry[1] or b"")
+
+
+class DedupCache:
+    """The messages one endpoint has seen, by (peer, message id), with the reply a duplicate CON gets.
+
+    Bounded by ``max_bytes`` (each entry counts ENTRY_COST plus its reply) and ``max_entries``. *Firm*
+    entries are requests that are not idempotent (any code but GET, PUT, DELETE) and responses handed
+    to the application: never processed twice, their reply is kept whatever its size. *Soft* entries
+    are idempotent requests (RFC 7252 §4.5 lets a server execute a duplicate again) and rejected
+    responses: a reply over KEEP_REPLY bytes is not kept, the entry goes and a duplicate is new. Over
+    the bound, expired entries go first, then the oldest soft ones, and only then the oldest firm ones
+    (counted in ``forgotten_firm``; with the defaults it takes over 16,000 non-idempotent exchanges
+    within one EXCHANGE_LIFETIME, 65 a second sustained).
+    """
+
+    __slots__ = ("firm", "soft", "bytes", "max_bytes", "max_entries", "forgotten_firm", "_now")
+
+    def __init__(self, max_bytes: int = DEDUP_BYTES, max_entries: int = DEDUP_ENTRIES) -> None:
+        # (peer, mid) -> [expiry, reply or None], oldest first. Not dicts: a dict whose first entries
+        # were deleted makes every iteration skip their dummy slots, so each request cost O(capacity).
+        self.firm: OrderedDict[Key, list[Any]] = OrderedDict()
+        self.soft: OrderedDict[Key, list[Any]] = OrderedDict()
+        self.bytes = self.forgotten_firm = 0
+        self.max_bytes, self.max_entries = max_bytes, max_entries
+        self._now = 0.0
+
+    def __len__(self) -> int:
+        return len(self.firm) + len(self.soft)
+
+    def find(self, key: Key, now: float) -> list[Any] | None:
+        """The live entry of ``key``, or None; an expired one is forgotten."""
+        entry = self.firm.get(key) or self.soft.get(key)
+        if entry is None or entry[0] > now:
+            return entry
+        del (self.firm if key in self.firm else self.soft)[key]
+        self.bytes -= _cost(entry)
+        return None
+
+    def add(self, key: Key, now: float, lifetime: float, firm: bool, reply: bytes | None) -> None:
+        """Remember ``key`` (not in the cache: :meth:`find` said so) until ``now + lifetime``."""
+        entry = [now + lifetime, reply]
+        (self.firm if firm else self.soft)[key] = entry
+        self.bytes += _cost(entry)
+        self._now = now
+        if self.bytes > self.max_bytes or len(self.firm) + len(self.soft) > self.max_entries:
+            self._fit(now)
+
+    def keep_reply(self, key: Key, reply: bytes) -> None:
+        """Keep ``reply`` for duplicates of ``key`` (a soft entry with a larger one than KEEP_REPLY goes)."""
+        entry = self.firm.get(key)
+        if entry is None:
+            entry = self.soft.get(key)
+            if entry is None:
+                return
+            if len(reply) > KEEP_REPLY:
+                del self.soft[key]
+                self.bytes -= _cost(entry)
+                return
+        self.bytes += len(reply) - len(entry[1] or b"")
+        entry[1] = reply
+        if self.bytes > self.max_bytes:
+            self._fit(self._now)
+
+    def expire(self, now: float) -> None:
+        """Forget the entries whose lifetime has passed, from the old end of each kind."""
+        for table in (self.soft, self.firm):
+            dead = []
+            for key, entry in table.items():
+                if entry[0] > now:
+                    break
+                dead.append(key)
+            for key in dead:
+                self.bytes -= _cost(table.pop(key))
+
+    def _fit(self, now: float) -> None:
+        """Within the bound again: expired entries go, then the oldest soft ones, then the oldest firm."""
+        self.expire(now)
+        while self.bytes > self.max_bytes or len(self.firm) + len(self.soft) > self.max_entries:
+            if self.soft:
+                _, entry = self.soft.popitem(last=False)
+            elif self.firm:
+                _, entry = self.firm.popitem(last=False)
+                self.forgotten_firm += 1
+            else:
+                return
+            self.bytes -= _cost(entry)
+
+
 class MessageLayer:
-    """Message-layer state of one socket: de-duplication, retransmission and response matching."""
+    """Message-layer state of one socket: de-duplication, retransmission and response matching.
+
+    ``dedup_bytes`` and ``dedup_capacity`` bound :attr:`dedup`, the de-duplication cache."""
 
     def __init__(
-        self, rng: random.Random | None = None, *, dedup_capacity: int = 200_000, retransmit: bool = True
+        self,
+        rng: random.Random | None = None,
+        *,
+        dedup_bytes: int = DEDUP_BYTES,
+        dedup_capacity: int = DEDUP_ENTRIES,
+        retransmit: bool = True,
     ) -> None:
         self._rng = rng or random.Random()
         self._retransmit = retransmit
@@ -83,13 +188,9 @@ class MessageLayer:
         self._max_retransmit = MAX_RETRANSMIT if retransmit else 0
         self._mid = self._rng.randrange(0x10000)
         self.outgoing: list[tuple[bytes, Peer]] = []
-        # (peer, mid) -> [expiry, cached reply bytes or None]; insertion order ~ age. An OrderedDict, not
-        # a dict: _evict drops from the old end, and a dict whose first entries were deleted makes every
-        # iteration skip their dummy slots, so at capacity each request cost O(capacity).
-        self._seen: OrderedDict[tuple[Peer, int], list[Any]] = OrderedDict()
-        self._dedup_capacity = dedup_capacity
-        self._pending: dict[tuple[Peer, int], _Pending] = {}
-        self._timers: list[tuple[float, int, tuple[Peer, int]]] = []
+        self.dedup = DedupCache(dedup_bytes, dedup_capacity)
+        self._pending: dict[Key, _Pending] = {}
+        self._timers: list[tuple[float, int, Key]] = []
         # (peer, token) -> expiry: requests ACKed empty, waiting for their separate response.
         self._awaiting: dict[tuple[Peer, bytes], float] = {}
         # NSTART: unacknowledged CONs per server, and the CONs waiting for their turn.
@@ -151,21 +252,22 @@ class MessageLayer:
     ) -> None:
         """Answer ``request``: piggy-backed ACK for CON, NON for NON (same message id, as libcoap).
 
-        ``code=None`` sends nothing (allowed for NON requests and multicast). The reply is cached, so a
-        duplicate of the request gets the same bytes again.
+        ``code=None`` sends nothing (allowed for NON requests and multicast). The reply to a CON is
+        cached, so a duplicate of the request gets the same bytes again, except a large reply to an
+        idempotent request: that duplicate is a new request (see :class:`DedupCache`).
         """
         req = request.message
-        key = (request.peer, req.mid)
         if code is None:
             if req.mtype == CON:  # a CON must be acknowledged all the same
                 data = _empty_ack(req.mid)
                 self.outgoing.append((data, request.peer))
-                self._remember(key, data)
+                self.dedup.keep_reply((request.peer, req.mid), data)
             return
         mtype = ACK if req.mtype == CON else NON
         data = encode(Message(mtype, code, req.mid, req.token, options or [], payload))
         self.outgoing.append((data, request.peer))
-        self._remember(key, data)
+        if mtype == ACK:  # a duplicate NON is ignored: its reply is never sent again
+            self.dedup.keep_reply((request.peer, req.mid), data)
 
     # -- receiving -------------------------------------------------------------------------------
 
@@ -197,10 +299,10 @@ class MessageLayer:
             self.outgoing.append((_rst(msg.mid), peer))
         return None
 
-    def _duplicate(self, key: tuple[Peer, int], msg: Message, now: float) -> bool:
+    def _duplicate(self, key: Key, msg: Message, now: float) -> bool:
         """True for a message seen within its lifetime; a duplicate CON gets the cached reply again."""
-        entry = self._seen.get(key)
-        if entry is None or entry[0] <= now:
+        entry = self.dedup.find(key, now)
+        if entry is None:
             return False
         if msg.mtype == CON and entry[1] is not None:
             self.outgoing.append((entry[1], key[0]))
@@ -210,11 +312,8 @@ class MessageLayer:
         key = (peer, msg.mid)
         if self._duplicate(key, msg, now):
             return None
-        self._seen.pop(key, None)
         lifetime = EXCHANGE_LIFETIME if msg.mtype == CON else NON_LIFETIME
-        self._seen[key] = [now + lifetime, None]
-        if len(self._seen) > self._dedup_capacity:
-            self._evict(now)
+        self.dedup.add(key, now, lifetime, msg.code not in IDEMPOTENT, None)
         return RequestReceived(msg, peer)
 
     def _on_ack_or_rst(self, msg: Message, peer: Peer, now: float) -> ResponseReceived | None:
@@ -242,8 +341,8 @@ class MessageLayer:
         if msg.mtype == CON:
             reply = _empty_ack(msg.mid) if matched else _rst(msg.mid)
             self.outgoing.append((reply, peer))
-        self._seen.pop(key, None)
-        self._seen[key] = [now + lifetime, reply]
+        # a delivered response must not reach the application twice; a rejected one may be rejected again
+        self.dedup.add(key, now, lifetime, matched, reply)
         return ResponseReceived(msg, peer) if matched else None
 
     def _match_token(self, peer: Peer, token: bytes, now: float) -> bool:
@@ -284,38 +383,17 @@ class MessageLayer:
             heapq.heappush(timers, (pending.deadline, key[1], key))
             sent += 1
         self.retransmissions += sent
-        if self._seen:
-            self._evict(now)
+        if self.dedup.bytes or self._awaiting:
+            self.expire(now)
         return sent
 
     def expire(self, now: float) -> None:
         """Forget de-duplication and separate-response entries whose lifetime has passed."""
-        self._evict(now)
+        self.dedup.expire(now)
+        if self._awaiting:
+            for waiting in [k for k, exp in self._awaiting.items() if exp <= now]:
+                del self._awaiting[waiting]
 
     def pending_count(self) -> int:
         """CONs sent and not yet acknowledged, plus those waiting for their turn (NSTART)."""
         return len(self._pending) + sum(len(q) for q in self._queued.values())
-
-    # -- de-duplication cache --------------------------------------------------------------------
-
-    def _remember(self, key: tuple[Peer, int], data: bytes) -> None:
-        entry = self._seen.get(key)
-        if entry is not None:
-            entry[1] = data
-
-    def _evict(self, now: float) -> None:
-        """Drop expired entries from the old end; past capacity, drop the oldest anyway."""
-        seen = self._seen
-        over = len(seen) - self._dedup_capacity
-        dead = []
-        for key, entry in seen.items():
-            if over > 0:
-                over -= 1
-            elif entry[0] > now:
-                break
-            dead.append(key)
-        for key in dead:
-            del seen[key]
-        if self._awaiting:
-            for waiting in [k for k, exp in self._awaiting.items() if exp <= now]:
-                del self._awaiting[waiting]
