@@ -18,7 +18,10 @@ running = True
 
 
 def on_response(code, msg_id, msg_type, token, payload):
-    print(f"  <- {code >> 5}.{code & 31:02d} id={msg_id} type={msg_type} token={token} payload={payload}")
+    print(
+        "  <- %d.%02d id=%s type=%s token=%s payload=%s"
+        % (code >> 5, code & 31, msg_id, msg_type, token, payload)
+    )
     responses.append(code)
 
 
@@ -59,5 +62,5 @@ for label, kwargs in steps:
     time.sleep(0.2)  # a PUT's 2.04 has no payload, so the handler is not called (as on the board)
 
 print("sensor value on the board:", sensor.value())
-print(f"{len(responses)} responses with payload received")
+print("%d responses with payload received" % len(responses))
 running = False  # the read thread ends, and so does the script (a board would keep it running)

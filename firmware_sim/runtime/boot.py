@@ -3,8 +3,11 @@
 A reset re-executes the process (``python -m firmware_sim.runtime.boot``) with the board's state in
 the environment, so every boot starts with fresh module state while the flash, nvs, the RTC and the
 ``--timeout`` deadline carry over. After ``main.py`` returns, the board keeps running while the
-script's threads run, until Ctrl-C or the deadline. Exit status: 0 when the board was still running
-without error at the deadline (or stopped by itself), 1 after an uncaught exception or a reboot loop.
+script's threads run, until Ctrl-C or the deadline. An uncaught exception in ``boot.py`` prints its
+traceback and main.py still runs, as the firmware does (``esp32/mptask.c``). Exit status: 0 when the
+board was still running without error at the deadline (or stopped by itself), 1 after an uncaught
+exception in main.py (at once) or in boot.py (once the board stops: it ran on, but a boot that printed a
+traceback is no clean run), or a reboot loop.
 """
 
 from __future__ import annotations
@@ -38,17 +41,20 @@ class RunBoard(Board):
         self.attach()
         self._arm_deadline()
         signal.signal(signal.SIGINT, self._on_sigint)
-        try:
-            for name, display in self.boot_scripts():
+        failed = False
+        for name, display in self.boot_scripts():
+            try:
                 self.loader.run(name, display)
-        except SystemExit:
-            self.reboot(SOFT_RESET, why="sys.exit() soft reset")
-        except BaseException as exc:
-            sys.stdout.flush()
-            sys.stderr.write(format_exception(exc, self.loader.files))
-            return 1
+            except SystemExit:
+                self.reboot(SOFT_RESET, why="sys.exit() soft reset")
+            except BaseException as exc:
+                sys.stdout.flush()
+                sys.stderr.write(format_exception(exc, self.loader.files))
+                if name != "boot.py":
+                    return 1
+                failed = True  # the firmware prints it and goes on to main.py (esp32/mptask.c:305-315)
         self._keep_running()
-        return 0
+        return 1 if failed else 0
 
     def _keep_running(self) -> None:
         """After main.py: the board runs on while the script's threads, timers and callbacks do (as a

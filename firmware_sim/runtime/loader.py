@@ -10,74 +10,15 @@ its implementation uses; files are read through the flash's sandbox (``Flash.ope
 
 from __future__ import annotations
 
-import builtins
 import importlib
-import sys
+import posixpath
+import re
 import types
 from collections.abc import Callable
 
+from . import syntax
 from .flash import Flash
-
-# MicroPython's weak links: ``time`` is ``utime`` and so on (esp32/mpconfigport.h).
-ALIASES = {
-    "time": "utime",
-    "os": "uos",
-    "socket": "usocket",
-    "select": "uselect",
-    "json": "ujson",
-    "binascii": "ubinascii",
-    "struct": "ustruct",
-    "collections": "ucollections",
-    "hashlib": "uhashlib",
-    "crypto": "ucrypto",
-    "errno": "uerrno",
-    "re": "ure",
-    "sys": "usys",
-    "io": "uio",
-    "random": "urandom",
-    "umachine": "machine",
-    "queue": "uqueue",
-    "zlib": "uzlib",
-}
-# Board modules implemented in firmware_sim.modules (file name -> module name on the board).
-BUILTIN = {
-    "utime": "utime",
-    "uos": "uos",
-    "usocket": "usocket",
-    "uselect": "uselect",
-    "ujson": "ujson",
-    "ubinascii": "ubinascii",
-    "ustruct": "ustruct",
-    "ucollections": "ucollections",
-    "uhashlib": "uhashlib",
-    "ucrypto": "ucrypto",
-    "uerrno": "uerrno",
-    "ure": "ure",
-    "usys": "usys",
-    "uio": "uio",
-    "urandom": "urandom",
-    "uqueue": "uqueue",
-    "uzlib": "uzlib",
-    "machine": "machine",
-    "pycom": "pycom",
-    "network": "network",
-    "_thread": "_thread",
-    "gc": "gc",
-    "micropython": "micropython",
-    "math": None,  # CPython's, unchanged
-    "cmath": None,
-    "array": None,
-}
-
-
-def board_print(
-    *values, sep: str | None = " ", end: str | None = "\n", file=None, flush: bool = False
-) -> None:
-    """``print`` as a board's UART does it: each call written whole, so threads never split a line."""
-    stream = sys.stdout if file is None else file
-    stream.write((" " if sep is None else sep).join(map(str, values)) + ("\n" if end is None else end))
-    if flush:
-        stream.flush()
+from .modtable import ALIASES, BUILTIN, SYS_PATH
 
 
 def board_view(module: types.ModuleType, name: str) -> types.ModuleType:
@@ -95,6 +36,61 @@ def board_view(module: types.ModuleType, name: str) -> types.ModuleType:
     return view
 
 
+_QUOTE = re.compile(rb"(?i)(?:[rbuf]|br|rb|fr|rf)?(\'\'\'|\"\"\"|\'|\")")  # a string literal's start
+
+
+def indent_as_micropython(source: bytes) -> bytes:
+    """``source`` with each logical line's leading tabs replaced by spaces up to the next multiple of 8,
+    as MicroPython's lexer counts indentation (py/lexer.c ``TAB_SIZE`` 8), so a file mixing tabs and
+    spaces that the board runs never meets CPython's ``TabError``. Only indentation changes: string
+    literals, bracketed and backslash-continued lines, and the line numbers stay as they are."""
+    if b"\t" not in source:
+        return source
+    out: list[bytes] = []
+    depth, quote, continued = 0, b"", False
+    for line in source.splitlines(keepends=True):
+        if not quote and not depth and not continued:
+            body = line.lstrip(b" \t")
+            indent = line[: len(line) - len(body)]
+            if b"\t" in indent and body.strip():
+                column = 0
+                for byte in indent:
+                    column = (column // 8 + 1) * 8 if byte == 9 else column + 1
+                line = b" " * column + body
+        continued = False
+        i = 0
+        while i < len(line):
+            if quote:
+                end = line.find(quote, i)
+                escape = line.find(b"\\", i)
+                if escape != -1 and (end == -1 or escape < end):
+                    i = escape + 2
+                elif end == -1:
+                    if len(quote) == 1 and not line.rstrip(b"\r\n").endswith(b"\\"):
+                        quote = b""  # an unterminated short string: CPython reports it, leave it
+                    break
+                else:
+                    i, quote = end + len(quote), b""
+                continue
+            char = line[i : i + 1]
+            if char == b"#":
+                break
+            match = _QUOTE.match(line, i) if char.isalpha() or char in b"'\"" else None
+            after_name = i > 0 and (line[i - 1 : i].isalnum() or line[i - 1 : i] == b"_")
+            if match is not None and not (after_name and match.start(1) > i):  # a prefix starts no name
+                quote, i = match.group(1), match.end()
+                continue
+            if char in b"([{":
+                depth += 1
+            elif char in b")]}":
+                depth = max(depth - 1, 0)
+            elif char == b"\\" and line[i + 1 :].strip(b"\r\n") == b"":
+                continued = True
+            i += 1
+        out.append(line)
+    return b"".join(out)
+
+
 class Loader:
     """Imports for one board; ``run(board_path, name)`` executes a script as ``__main__``."""
 
@@ -102,22 +98,22 @@ class Loader:
         self.flash = flash
         self.modules: dict[str, types.ModuleType] = {}
         self.files: set[str] = set()  # code filenames that are the board's own (for tracebacks)
-        # CPython's builtins, less the import machinery's own objects (``__loader__`` would load any
-        # host module) and site's helpers that read host files
-        hidden = ("__loader__", "__spec__", "copyright", "credits", "license")
-        self.builtins = {name: value for name, value in builtins.__dict__.items() if name not in hidden}
-        self.builtins["__import__"] = self.import_module
-        self.builtins["open"] = flash.open
-        self.builtins["exit"] = self.builtins["quit"] = sys.exit
-        self.builtins["print"] = board_print
+        self.path: list[str] = list(SYS_PATH)  # the board's sys.path: usys hands scripts this list
+        # MicroPython 1.11's builtins as the firmware configures them (board_builtins.py)
+        from .board_builtins import board_builtins
+
+        self.builtins = board_builtins(self)
 
     # -- executing board code ----------------------------------------------------------------------
 
     def compile(self, board_path: str, display: str) -> types.CodeType:
+        """Compile a board file as the board does: MicroPython 1.11's compiler judges its syntax first
+        (:mod:`.syntax`: the board's ``SyntaxError`` and line), then CPython's builds the code."""
         with self.flash.open(board_path, "rb") as f:
             source = f.read()
         self.files.add(display)
-        return compile(source, display, "exec", dont_inherit=True)
+        syntax.check(source, display)
+        return compile(indent_as_micropython(source), display, "exec", dont_inherit=True)
 
     def new_globals(self, name: str, display: str) -> dict:
         return {"__name__": name, "__file__": display, "__builtins__": self.builtins}
@@ -130,6 +126,9 @@ class Loader:
     # -- import ------------------------------------------------------------------------------------
 
     def import_module(self, name: str, globals=None, locals=None, fromlist=(), level: int = 0):
+        """``__import__`` as py/builtinimport.c does it; ``from m import x`` as py/runtime.c's
+        ``mp_import_from``: ``x`` missing from a package is imported as ``m.x`` (whatever that raises
+        propagates), missing from a module is ``ImportError: cannot import name x``."""
         if level:
             package = (globals or {}).get("__package__") or ""
             base = package.rsplit(".", level - 1)[0] if level > 1 else package
@@ -137,11 +136,11 @@ class Loader:
         module = self._load(name)
         if fromlist:
             for item in fromlist:
-                if item != "*" and not hasattr(module, item) and hasattr(module, "__path__"):
-                    try:
-                        self._load(f"{name}.{item}")
-                    except ImportError:
-                        pass  # "cannot import name" is raised by the import statement itself
+                if item == "*" or hasattr(module, item):
+                    continue
+                if not hasattr(module, "__path__"):
+                    raise ImportError(f"cannot import name {item}")
+                self._load(f"{name}.{item}")
             return module
         return self.modules[name.split(".", 1)[0]]
 
@@ -150,14 +149,13 @@ class Loader:
         if found is not None:
             return found
         parts = name.split(".")
-        if len(parts) > 1:
-            self._load(".".join(parts[:-1]))
+        parent = self._load(".".join(parts[:-1])) if len(parts) > 1 else None
         target = ALIASES.get(name, name)
-        builtin = target in BUILTIN and len(parts) == 1
-        module = self._builtin(target) if builtin else self._from_flash(name)
+        builtin = target in BUILTIN and parent is None
+        module = self._builtin(target) if builtin else self._from_flash(name, parent)
         self.modules[name] = module
-        if len(parts) > 1:
-            setattr(self.modules[".".join(parts[:-1])], parts[-1], module)
+        if parent is not None:
+            setattr(parent, parts[-1], module)
         return module
 
     def _builtin(self, target: str) -> types.ModuleType:
@@ -172,27 +170,75 @@ class Loader:
         self.modules[target] = module
         return module
 
-    def _from_flash(self, name: str) -> types.ModuleType:
-        rel = name.replace(".", "/")
-        for folder in ("/flash", "/flash/lib"):
-            for candidate, package in ((f"{folder}/{rel}.py", False), (f"{folder}/{rel}/__init__.py", True)):
-                if self.flash.is_file(candidate):
-                    return self._exec_module(name, candidate, package)
+    def _from_flash(self, name: str, parent: types.ModuleType | None) -> types.ModuleType:
+        """Find ``name`` as py/builtinimport.c's ``find_file``/``stat_dir_or_file``: a top-level name in
+        each folder of the board's ``sys.path`` in turn (as the script left it), a submodule in its
+        package's folder; in each folder a directory ``name`` first (a package, with or without
+        ``__init__.py``), then ``name.py``. Names match as FAT does (:meth:`_on_fat`)."""
+        leaf = name.rpartition(".")[2]
+        folders: list[object]
+        if parent is None:
+            folders = [entry for entry in self.path if isinstance(entry, str)]
+        else:
+            folders = [getattr(parent, "__path__", None)]
+        for folder in folders:
+            if not isinstance(folder, str):
+                break  # a module is no package: nothing is found under it
+            wanted = f"{folder}/{leaf}" if folder else leaf
+            directory = self._on_fat(wanted, folder=True)
+            if directory is not None:
+                return self._exec_module(name, self.flash.board_path(wanted), directory)
+            source = self._on_fat(f"{wanted}.py", folder=False)
+            if source is not None:
+                return self._exec_module(name, self.flash.board_path(f"{wanted}.py"), source)
         raise ImportError(f"no module named '{name}'")
 
-    def _exec_module(self, name: str, board_path: str, package: bool) -> types.ModuleType:
+    def _on_fat(self, path: str, folder: bool) -> str | None:
+        """The flash entry (a folder, or a file) that ``path`` names on the board's FAT ``/flash``: the
+        exact spelling first, else an entry whose name equals it ignoring case (FatFS compares names
+        upper-cased: lib/oofatfs/ff.c), found through the flash's sandbox only; None if none."""
+        board = self.flash.board_path(path)
+        exists = self.flash.is_dir if folder else self.flash.is_file
+        if exists(board):
+            return board
+        parent, leaf = posixpath.split(board)
+        if not parent.startswith("/flash") or not leaf:
+            return None
+        real_parent = self._on_fat(parent, folder=True)
+        if real_parent is None:
+            return None
+        try:
+            names = self.flash.listdir(real_parent)
+        except OSError:
+            return None
+        for entry in names:
+            if entry.upper() == leaf.upper() and exists(f"{real_parent}/{entry}"):
+                return f"{real_parent}/{entry}"
+        return None
+
+    def _exec_module(self, name: str, display: str, found: str) -> types.ModuleType:
+        """Run the module file ``found`` (``display``: its path as the import spelled it, for
+        ``__file__`` and tracebacks); a folder ``found`` is a package (``__path__`` its path, a str as
+        builtinimport.c stores it) whose ``__init__.py``, if any, runs, as builtinimport.c:436-449."""
         module = types.ModuleType(name)
-        display = board_path
-        code = self.compile(board_path, display)
         module.__dict__.update(self.new_globals(name, display))
-        if package:
-            module.__path__ = [board_path.rsplit("/", 1)[0]]
+        code = None
+        if self.flash.is_dir(found):
+            module.__dict__["__path__"] = display
             module.__package__ = name
+            init = self._on_fat(f"{found}/__init__.py", folder=False)
+            if init is None:
+                del module.__file__  # a folder without __init__.py: a package with no code
+            else:
+                module.__file__ = f"{display}/__init__.py"
+                code = self.compile(init, module.__file__)
         else:
             module.__package__ = name.rpartition(".")[0]
+            code = self.compile(found, display)
         self.modules[name] = module
         try:
-            exec(code, module.__dict__)
+            if code is not None:
+                exec(code, module.__dict__)
         except BaseException:
             del self.modules[name]
             raise

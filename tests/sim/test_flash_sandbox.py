@@ -23,7 +23,7 @@ from conftest import ROOT
 
 from firmware_sim import runtime
 from firmware_sim.runtime.board import Board
-from firmware_sim.runtime.loader import BUILTIN
+from firmware_sim.runtime.modtable import BUILTIN
 from firmware_sim.runtime.state import BoardState
 
 SECRET = "host secret\n"

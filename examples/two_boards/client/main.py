@@ -12,7 +12,7 @@ Coap.init()
 
 
 def on_response(code, msg_id, msg_type, token, payload):
-    print(f"client: {code >> 5}.{code & 31:02d} from the sensor: {payload.decode()}")
+    print("client: %d.%02d from the sensor: %s" % (code >> 5, code & 31, payload.decode()))
 
 
 def serve():

@@ -27,5 +27,5 @@ reading = 21.0
 while True:
     time.sleep(1)
     reading += 0.5
-    temperature.value(f"{reading:.1f}")
+    temperature.value("%.1f" % reading)
     print("sensor: temperature now", reading)
