@@ -8,7 +8,7 @@ import sys
 from typing import NoReturn
 
 from ..children import Stopped
-from . import board, run, up
+from . import board, check, run, up
 from .options import UsageError, print_error
 
 
@@ -30,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_parser(sub)
     up.add_parser(sub)
     board.add_parser(sub)
+    check.add_parser(sub)
     from ..serial.commands import add_commands
 
     add_commands(sub)

@@ -38,7 +38,8 @@ examples:
       run the script on a real board instead (output live; the board options do not apply)
 
 exit status: 0 when the board was still running without error at --timeout (or finished),
-1 after an uncaught exception (a MicroPython-style traceback is printed) or a reboot loop,
+1 after an uncaught exception (a MicroPython-style traceback is printed) or a reboot loop, or
+(--strict) when `firmware-sim check` finds what the board cannot run,
 2 for a usage error.
 """
 
@@ -70,6 +71,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="stop the board after this many seconds; exit 0 if it was running fine",
     )
     add_allow_lan(run)
+    run.add_argument(
+        "--strict",
+        action="store_true",
+        help="run `firmware-sim check` on PATH first; stop with status 1 if it finds anything",
+    )
     run.set_defaults(handler=cmd_run)
 
 
@@ -192,6 +198,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise UsageError(f"--timeout {args.timeout}: must be above 0 seconds")
     path = Path(args.path)
     check_project(path)
+    if args.strict:
+        from .check import run_check
+
+        if run_check(path):
+            return 1  # what the board cannot run: named above, the board is not started
     board.reserve_ip()
     from ..runtime.boot import boot
     from ..runtime.kinds import KINDS
