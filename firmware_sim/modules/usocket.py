@@ -8,6 +8,8 @@ import socket as _host
 from network import binding
 from network import host as sim_host
 
+from ..runtime.buffers import as_buffer
+
 # the board's names: all a script sees
 __all__ = [
     "AF_INET", "AF_INET6", "SOCK_STREAM", "SOCK_DGRAM", "SOCK_RAW", "IPPROTO_IP", "IPPROTO_TCP",
@@ -92,18 +94,24 @@ class socket:  # noqa: N801  (board API)
         conn, (host, port) = self._s.accept()
         return socket(_wrap=conn), (sim_host.unroute(host), port)
 
-    def send(self, data: bytes) -> int:
-        return self._s.send(data)
+    def send(self, data: bytes | str) -> int:
+        """Send a buffer; a ``str`` is one (its UTF-8 bytes), as MicroPython's buffer protocol has it."""
+        return self._s.send(as_buffer(data))
 
-    write = send
+    def write(self, data: bytes | str, length: int | None = None) -> int:
+        """The stream's ``write(buf[, max_len])`` (py/stream.c): at most ``length`` bytes of ``buf``."""
+        buffer = as_buffer(data)
+        if length is not None:
+            buffer = memoryview(buffer)[: max(int(length), 0)]
+        return self._s.send(buffer)
 
-    def sendall(self, data: bytes) -> None:
-        self._s.sendall(data)
+    def sendall(self, data: bytes | str) -> None:
+        self._s.sendall(as_buffer(data))
 
-    def sendto(self, data: bytes, address: tuple) -> int:
+    def sendto(self, data: bytes | str, address: tuple) -> int:
         peer = _peer(address)
         self._own_source()
-        return self._s.sendto(data, peer)
+        return self._s.sendto(as_buffer(data), peer)
 
     def recv(self, size: int) -> bytes:
         return self._s.recv(size)

@@ -14,6 +14,7 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from . import buffers
 from .modtable import ALIASES, BUILTIN, board_print
 
 if TYPE_CHECKING:
@@ -111,4 +112,5 @@ def board_builtins(loader: Loader) -> dict[str, Any]:
     table["open"] = loader.flash.open
     table["print"] = board_print
     table["execfile"] = board_execfile(loader)
+    table["bytearray"] = buffers.bytearray  # a str is a buffer, as on MicroPython
     return table

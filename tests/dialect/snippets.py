@@ -38,12 +38,15 @@ def raises(kind: str, message: str, stdout: str = "") -> tuple[str, tuple[str, s
 
 # -- str and bytes -----------------------------------------------------------------------------------
 category("str_bytes")
+s("bytearray_extend_str", "b = bytearray()\nb.extend('abc')\nprint(b)")
+s("bytearray_iadd_str", "b = bytearray(b'x')\nb += 'yz'\nprint(b)")
+s("bytearray_add_str", "b = bytearray(b'x') + 'yz'\nprint(b, type(b).__name__)")
+s("bytearray_extend_str_unicode", "b = bytearray()\nb.extend('\u00e9')\nprint(len(b), b[0])")
 s(
-    "bytearray_extend_str",
-    "b = bytearray()\nb.extend('abc')\nprint(b)",
-    gap="bytearray.extend(str) raises TypeError (MicroPython takes a str as a buffer)",
+    "bytearray_type_and_repr",
+    "b = bytearray(3)\nprint(repr(b), isinstance(b, bytearray), type(b) is bytearray)",
 )
-s("bytearray_iadd_str", "b = bytearray(b'x')\nb += 'yz'\nprint(b)", gap="bytearray += str raises TypeError")
+s("bytearray_extend_then_slice", "b = bytearray()\nb.extend('hello')\nprint(b[1:3], bytes(b))")
 s("bytes_add_str", "print(b'x' + 'y')", gap="bytes + str raises TypeError")
 s("bytes_add_bytes", "print(b'ab' + b'cd')")
 s("bytearray_append_int", "b = bytearray()\nb.append(65)\nb.append(0x42)\nprint(b)")
