@@ -8,13 +8,14 @@ peer is missing and ``CI=true``; elsewhere it is skipped with the install comman
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,7 @@ import pytest
 from firmware_sim.runtime.state import BoardState
 from firmware_sim.testing import Process
 from network import host
+from network import profile as profiles
 
 ROOT = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -35,6 +37,11 @@ def free_loopback_ip(port: int = 5683) -> str:
 @pytest.fixture
 def ip() -> str:
     return free_loopback_ip()
+
+
+def raises(exc: type[BaseException], message: str):
+    """``pytest.raises`` for exactly ``message`` (the firmware's text, not a part of it)."""
+    return pytest.raises(exc, match=f"^{re.escape(message)}$")
 
 
 def need(ok: bool, what: str, install: str) -> None:
@@ -69,6 +76,20 @@ def coap_client_tool() -> str:
 @pytest.fixture
 def coap_server_tool() -> str:
     return libcoap("coap-server-notls")
+
+
+@pytest.fixture
+def firmware() -> Iterator[Callable[[str], profiles.FirmwareProfile]]:
+    """``firmware(name)`` activates a firmware profile for this test; the previous one comes back after."""
+    previous = profiles.active()
+
+    def use(name: str) -> profiles.FirmwareProfile:
+        chosen = profiles.by_name(name)
+        profiles.activate(chosen)
+        return chosen
+
+    yield use
+    profiles.activate(previous)
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import itertools
 import random
-import re
 import socket
 import threading
 import time
@@ -18,7 +17,7 @@ import types
 from collections.abc import Iterator
 
 import pytest
-from conftest import Reader, free_loopback_ip
+from conftest import Reader, free_loopback_ip, raises
 
 from network import host
 from network.coap.protocol.codec import Message, decode, encode
@@ -27,11 +26,6 @@ CON, NON, ACK, RST = 0, 1, 2, 3
 URI_HOST, ETAG, URI_PORT, URI_PATH, CONTENT_FORMAT = 3, 4, 7, 11, 12
 NOT_INITIALIZED = "Coap module has not been initialized!"
 WARNING = "firmware-sim: warning: "
-
-
-def raises(exc: type[BaseException], message: str):
-    """``pytest.raises`` for an exact message (not a regular expression)."""
-    return pytest.raises(exc, match=f"^{re.escape(message)}$")
 
 
 class Peer:

@@ -13,62 +13,19 @@ path lengths get the firmware's error, or the firmware's behaviour, before anyth
 
 from __future__ import annotations
 
-import re
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
-from conftest import free_loopback_ip
+from conftest import raises
+from peers.coap_peer import Peer
 
-from network import profile as profiles
-from network.coap.protocol.codec import Message, decode, encode
+from network.coap.protocol.codec import Message, encode
 
 A, B = "1.20.2.r6", "1.20.3.b2"
 ACK = 2
 URI_PORT, URI_PATH = 7, 11
 OVERFLOW = "overflow converting long int to machine word"
-
-
-def raises(exc: type[BaseException], message: str):
-    return pytest.raises(exc, match=f"^{re.escape(message)}$")
-
-
-@pytest.fixture
-def firmware() -> Iterator[Callable[[str], profiles.FirmwareProfile]]:
-    previous = profiles.active()
-
-    def use(name: str) -> profiles.FirmwareProfile:
-        chosen = profiles.by_name(name)
-        profiles.activate(chosen)
-        return chosen
-
-    yield use
-    profiles.activate(previous)
-
-
-class Peer:
-    """A plain UDP socket standing in for a CoAP server on ``port``."""
-
-    def __init__(self, port: int = 5683, ip: str | None = None) -> None:
-        self.ip = ip or free_loopback_ip(port)
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind((self.ip, port))
-
-    def recv(self, timeout: float = 3.0) -> tuple[Message, tuple[str, int]]:
-        self.sock.settimeout(timeout)
-        data, source = self.sock.recvfrom(70000)
-        return decode(data), source
-
-    def nothing(self, timeout: float = 0.3) -> bool:
-        self.sock.settimeout(timeout)
-        try:
-            self.sock.recvfrom(70000)
-        except TimeoutError:
-            return True
-        return False
-
-    def close(self) -> None:
-        self.sock.close()
 
 
 @pytest.fixture

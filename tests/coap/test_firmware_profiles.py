@@ -7,7 +7,6 @@ with that version's signatures, read semantics and cheap bugs (shared/spec/firmw
 
 from __future__ import annotations
 
-import re
 import select
 import socket
 import threading
@@ -15,7 +14,8 @@ import time
 from collections.abc import Callable, Iterator
 
 import pytest
-from conftest import Reader, free_loopback_ip
+from conftest import Reader, raises
+from peers.coap_peer import Peer
 
 from network import profile as profiles
 from network.coap.protocol import exchange
@@ -29,48 +29,8 @@ A_ONLY = ("new_client_session", "remove_client_session", "get_client_sessions")
 B_ONLY = ("socket", "send_request")
 
 
-def raises(exc: type[BaseException], message: str):
-    """``pytest.raises`` for an exact message."""
-    return pytest.raises(exc, match=f"^{re.escape(message)}$")
-
-
 def swap(mid: int) -> int:
     return ((mid & 0xFF) << 8) | (mid >> 8)
-
-
-@pytest.fixture
-def firmware() -> Iterator[Callable[[str], profiles.FirmwareProfile]]:
-    """``firmware(name)`` activates a profile for this test; the previous (docs) one comes back after."""
-    previous = profiles.active()
-
-    def use(name: str) -> profiles.FirmwareProfile:
-        chosen = profiles.by_name(name)
-        profiles.activate(chosen)
-        return chosen
-
-    yield use
-    profiles.activate(previous)
-
-
-class Peer:
-    """A plain UDP socket standing in for a CoAP server: records what it receives."""
-
-    def __init__(self) -> None:
-        self.ip = free_loopback_ip()
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind((self.ip, 5683))
-
-    def recv(self, timeout: float = 3.0) -> tuple[Message, tuple[str, int], bytes]:
-        self.sock.settimeout(timeout)
-        data, source = self.sock.recvfrom(70000)
-        return decode(data), source, data
-
-    def answer(self, msg: Message, source: tuple[str, int], payload: bytes) -> None:
-        """Piggy-backed 2.05 with ``payload``."""
-        self.sock.sendto(encode(Message(ACK, 69, msg.mid, msg.token, [], payload)), source)
-
-    def close(self) -> None:
-        self.sock.close()
 
 
 @pytest.fixture
@@ -291,11 +251,11 @@ def test_api_a_ids_are_byte_swapped_in_send_request_and_the_handler(firmware, co
     loop = BlockingReader(coap, (ip, 5683))
     try:
         first = coap.send_request(peer.ip, coap.REQUEST_GET, uri_path="t", token=b"s")
-        msg, source, _ = peer.recv()
+        msg, source = peer.recv()
         assert source == (ip, 5683)  # from the server socket
         # no NSTART in libcoap 4.1: the second request goes out at once, the first still unanswered
         second = coap.send_request(peer.ip, coap.REQUEST_GET, uri_path="t", token=b"u")
-        msg2, _, _ = peer.recv()
+        msg2, _ = peer.recv()
         assert msg2.mid == (msg.mid + 1) & 0xFFFF
         assert (first, second) == (swap(msg.mid), swap(msg2.mid))
         assert (first, second) != (msg.mid, msg2.mid)  # at most one of two consecutive ids is a palindrome
@@ -333,12 +293,12 @@ def test_retransmission_only_where_the_firmware_retransmits(
             mid = coap.new_client_session(peer.ip).send_request(
                 coap.REQUEST_GET, uri_path="lossy", token=b"rt"
             )
-        msg, source, wire = peer.recv()
+        msg, source, wire = peer.recv_wire()
         if name == A:
             with pytest.raises(TimeoutError):
                 peer.recv(timeout=0.8)  # sent once, never again
         else:
-            again, source, wire_again = peer.recv(timeout=2.0)
+            again, source, wire_again = peer.recv_wire(timeout=2.0)
             assert wire_again == wire
         peer.answer(msg, source, b"late")  # the response still finds its request
         assert got.wait(WAIT)
@@ -439,12 +399,12 @@ def test_api_b_session_request_options(firmware, coap, peer: Peer) -> None:
     session = coap.new_client_session(peer.ip)
     host = socket.inet_aton(peer.ip)  # the 4 raw bytes of the address, not its text
     session.send_request(coap.REQUEST_GET, token=b"h")  # no uri_path: one empty Uri-Path option
-    msg, source, _ = peer.recv()
+    msg, source = peer.recv()
     assert msg.options == [(URI_HOST, host), (URI_PORT, b"\x16\x33"), (URI_PATH, b"")]
     session.send_request(coap.REQUEST_GET, uri_path="/x", token=b"i")  # waits for the first (NSTART 1)
     peer.sock.sendto(encode(Message(ACK, 0, msg.mid, b"")), source)
     coap.read(500)  # handles the ACK, which lets the second go
-    msg, _, _ = peer.recv()
+    msg, _ = peer.recv()
     assert msg.options == [(URI_HOST, host), (URI_PORT, b"\x16\x33"), (URI_PATH, b""), (URI_PATH, b"x")]
 
 
@@ -452,7 +412,7 @@ def test_api_a_request_options(firmware, coap, ip, peer: Peer) -> None:
     firmware(A)
     coap.init(ip)
     coap.send_request(peer.ip, coap.REQUEST_GET, uri_path="/x")
-    msg, source, _ = peer.recv()
+    msg, source = peer.recv()
     assert source == (ip, 5683)
     assert msg.options == [
         (URI_HOST, peer.ip.encode()),  # the host text
@@ -474,7 +434,7 @@ def test_api_a_handler_runs_inside_read(firmware, coap, ip, peer: Peer) -> None:
     loop = BlockingReader(coap, (ip, 5683))
     try:
         coap.send_request(peer.ip, coap.REQUEST_GET, uri_path="t")
-        msg, source, _ = peer.recv()
+        msg, source = peer.recv()
         peer.answer(msg, source, b"p")
         assert got.wait(WAIT)
         assert threads == [loop.thread.ident]
@@ -491,7 +451,7 @@ def test_api_b_handler_runs_in_the_irq_thread(firmware, coap, reader, peer: Peer
     session = coap.new_client_session(peer.ip)
     for i in range(3):
         session.send_request(coap.REQUEST_GET, uri_path="t", token=bytes((i,)))
-        msg, source, _ = peer.recv()
+        msg, source = peer.recv()
         got.clear()
         peer.answer(msg, source, b"p")
         assert got.wait(WAIT)
@@ -512,7 +472,7 @@ def test_api_b_handler_exception_kills_the_irq_thread(firmware, coap, reader, pe
     coap.register_response_handler(handler)
     session = coap.new_client_session(peer.ip)
     session.send_request(coap.REQUEST_GET, uri_path="t", token=b"1")
-    msg, source, _ = peer.recv()
+    msg, source = peer.recv()
     peer.answer(msg, source, b"first")
     err = ""
 
@@ -525,7 +485,7 @@ def test_api_b_handler_exception_kills_the_irq_thread(firmware, coap, reader, pe
     assert err.startswith("Unhandled exception in callback handler\nTraceback (most recent call last):\n")
     assert "in handler" in err
     session.send_request(coap.REQUEST_GET, uri_path="t", token=b"2")
-    msg, source, _ = peer.recv()  # went out: the ACK of the first was handled by read()
+    msg, source = peer.recv()  # went out: the ACK of the first was handled by read()
     peer.answer(msg, source, b"second")
     session.send_request(coap.REQUEST_GET, uri_path="t", token=b"3")
     assert peer.recv()[0].token == b"3"  # NSTART 1: read() has handled the answer to the second

@@ -15,16 +15,15 @@ In-process, real UDP on loopback; peers are plain UDP sockets; every wait is bou
 from __future__ import annotations
 
 import errno
-import re
 import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
 
 import pytest
-from conftest import Reader, free_loopback_ip
+from conftest import Reader, raises
+from peers.coap_peer import Peer
 
-from network import profile as profiles
 from network.coap.protocol.codec import Message, decode, encode
 
 A, B = "1.20.2.r6", "1.20.3.b2"
@@ -33,52 +32,6 @@ GET = 1
 URI_PATH = 11
 WAIT = 5.0
 DATAGRAM = 65507  # the largest UDP payload over IPv4
-
-
-def raises(exc: type[BaseException], message: str):
-    return pytest.raises(exc, match=f"^{re.escape(message)}$")
-
-
-@pytest.fixture
-def firmware() -> Iterator[Callable[[str], profiles.FirmwareProfile]]:
-    previous = profiles.active()
-
-    def use(name: str) -> profiles.FirmwareProfile:
-        chosen = profiles.by_name(name)
-        profiles.activate(chosen)
-        return chosen
-
-    yield use
-    profiles.activate(previous)
-
-
-class Peer:
-    """A plain UDP socket standing in for a CoAP server."""
-
-    def __init__(self, port: int = 5683) -> None:
-        self.ip = free_loopback_ip(port)
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind((self.ip, port))
-
-    def recv(self, timeout: float = 3.0) -> tuple[Message, tuple[str, int]]:
-        self.sock.settimeout(timeout)
-        data, source = self.sock.recvfrom(70000)
-        return decode(data), source
-
-    def nothing(self, timeout: float = 0.3) -> bool:
-        """True if nothing arrives within ``timeout`` seconds."""
-        self.sock.settimeout(timeout)
-        try:
-            self.sock.recvfrom(70000)
-        except TimeoutError:
-            return True
-        return False
-
-    def answer(self, msg: Message, source: tuple[str, int], payload: bytes) -> None:
-        self.sock.sendto(encode(Message(ACK, 69, msg.mid, msg.token, [], payload)), source)
-
-    def close(self) -> None:
-        self.sock.close()
 
 
 @pytest.fixture
