@@ -9,6 +9,7 @@ ZeroDivisionError: divide by zero
 from __future__ import annotations
 
 import errno
+import os
 import re
 import types
 from collections.abc import Callable
@@ -200,12 +201,41 @@ _MESSAGES: list[tuple[type[BaseException], re.Pattern[str], _Replacement]] = [
 ]
 
 
+# The errno names the board's uerrno knows (esp32/mpconfigport.h MICROPY_PY_UERRNO_LIST, v1.20.2.r6), at
+# ESP-IDF's newlib values (the port does not use MicroPython's internal errno numbers).
+_BOARD_ERRNO = {
+    1: "EPERM", 2: "ENOENT", 5: "EIO", 9: "EBADF", 11: "EAGAIN", 12: "ENOMEM", 13: "EACCES", 17: "EEXIST",
+    19: "ENODEV", 21: "EISDIR", 22: "EINVAL", 95: "EOPNOTSUPP", 104: "ECONNRESET", 105: "ENOBUFS",
+    111: "ECONNREFUSED", 112: "EADDRINUSE", 113: "ECONNABORTED", 115: "ENETDOWN", 116: "ETIMEDOUT",
+    118: "EHOSTUNREACH", 119: "EINPROGRESS", 120: "EALREADY", 122: "EMSGSIZE", 128: "ENOTCONN",
+}  # fmt: skip
+
+
+def _oserror_message(exc: OSError) -> str | None:
+    """``OSError`` as py/objexcept.c ``mp_obj_exception_print`` prints it: one small-int argument the
+    board's uerrno names is ``[Errno N] NAME``, any other single argument as it is, several as a tuple.
+    An error of the host or the simulator (``OSError(errno, strerror or NAME)``) keeps ``[Errno N] NAME``
+    with the host's number (None: print as any other exception)."""
+    args = exc.args
+    if len(args) == 1 and type(args[0]) is int and args[0] in _BOARD_ERRNO:
+        return f"[Errno {args[0]}] {_BOARD_ERRNO[args[0]]}"
+    if len(args) == 2 and isinstance(exc.errno, int) and isinstance(args[1], str):
+        name = errno.errorcode.get(exc.errno)
+        if args[1] == os.strerror(exc.errno) or (name is not None and args[1].startswith(name)):
+            return f"[Errno {exc.errno}] {name or exc.strerror}"  # [Errno 2] ENOENT
+    if len(args) >= 2:
+        return repr(args)
+    return None
+
+
 def board_message(exc: BaseException) -> str:
     """The message the board prints after the exception's name (see ``_MESSAGES`` for the sources)."""
     if isinstance(exc, SyntaxError):
         return exc.msg if isinstance(exc, IndentationError) else "invalid syntax"
-    if isinstance(exc, OSError) and isinstance(exc.errno, int) and len(exc.args) == 2:
-        return f"[Errno {exc.errno}] {errno.errorcode.get(exc.errno, exc.strerror)}"  # [Errno 2] ENOENT
+    if isinstance(exc, OSError):
+        oserror = _oserror_message(exc)
+        if oserror is not None:
+            return oserror
     if isinstance(exc, KeyError) and len(exc.args) == 1:
         # objexcept.c mp_obj_exception_print: one argument is printed with PRINT_STR, not repr as CPython
         # does for KeyError: d["x"] prints "KeyError: x"
