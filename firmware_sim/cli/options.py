@@ -1,5 +1,6 @@
 """The board options, declared once: ``--board``, ``--firmware``, ``--ip``, ``--map``, ``--flash``,
-``--time-scale`` on the command line, and the same keys in a ``firmware-sim up`` boards file.
+``--time-scale``, ``--shield``, ``--environment`` on the command line, and the same keys in a
+``firmware-sim up`` boards file.
 
 Each option is one :class:`BoardOption` (its flag, its TOML key, its help, how a value is checked);
 :func:`add_board_options` puts them on a command, :func:`from_args` and :func:`from_toml` check what the
@@ -74,6 +75,25 @@ def check_folder(value: object) -> str:
     if path.exists() and not path.is_dir():
         raise ValueError(f"{value} is a file; give a folder for the board's /flash")
     return value
+
+
+SHIELDS = ("none", "pysense", "pysense2", "pytrack", "pytrack2")
+
+
+def check_shield(value: object) -> str:
+    if not isinstance(value, str) or value.lower() not in SHIELDS:
+        raise ValueError(f"{value!r} is not an expansion board; use one of {', '.join(SHIELDS)}")
+    return value.lower()
+
+
+def check_environment(value: object) -> str:
+    """An environment file: its absolute path (it need not exist yet: a test may write it later)."""
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"{value!r} is not a file path; give a JSON file such as environment.json")
+    path = Path(value)
+    if path.is_dir():
+        raise ValueError(f"{value} is a folder; give a JSON file such as environment.json")
+    return str(path.resolve())
 
 
 def check_map_items(items: list[tuple[str, str]]) -> dict[str, str]:
@@ -154,6 +174,23 @@ BOARD_OPTIONS: tuple[BoardOption, ...] = (
         "board time runs N times faster: sleeps, ticks_ms, time(), timers, LTE and CoAP timers (default 1)",
         metavar="N",
     ),
+    BoardOption(
+        "--shield",
+        "shield",
+        check_shield,
+        "the expansion board under the module: its sensors answer on I2C as the real chips do, reading "
+        "the values of the environment file (default: none)",
+        choices=SHIELDS,
+    ),
+    BoardOption(
+        "--environment",
+        "environment",
+        check_environment,
+        "a JSON file of what the board's sensors and analog inputs read (constants or timelines), read "
+        "again whenever it changes; see the README, 'The world around the board' (default: the hidden "
+        "/flash/.firmware-sim/environment.json)",
+        metavar="FILE",
+    ),
 )
 BY_KEY = {option.key: option for option in BOARD_OPTIONS}
 
@@ -190,6 +227,8 @@ class BoardOptions:
     map: dict[str, str] = field(default_factory=dict)
     flash: str | None = None
     time_scale: float = 1.0
+    shield: str = "none"
+    environment: str | None = None
 
     def reserve_ip(self, taken: tuple[str, ...] = ()) -> str:
         """The board's address: the one given, else a free 127.0.0.x reserved for this process (and the
@@ -217,6 +256,8 @@ class BoardOptions:
             mapping=dict(self.map),
             firmware=self.firmware,
             time_scale=self.time_scale,
+            shield=self.shield,
+            environment=self.environment,
             flash_is_temporary=temporary,
             **fields,
         )

@@ -41,6 +41,9 @@ The file lists boards to start together; every output line is prefixed with the 
   flash = "sensor-flash/"    # optional: keep this board's flash (files, nvs) in this folder, relative
                              # to this file (default: a temporary folder, removed at the end)
   time_scale = 10            # optional: this board's time runs 10x faster (default: up's --time-scale)
+  shield = "pysense"         # optional: its expansion board: none (default), pysense, pysense2, pytrack,
+                             # pytrack2
+  environment = "env.json"   # optional: what its sensors read, relative to this file (see the README)
   delay = 0.5                # optional: seconds to wait before starting this board
 
 example:
@@ -169,6 +172,9 @@ def plan(path: Path, args: argparse.Namespace) -> list[PlannedBoard]:
         if board.flash is not None:
             command += ["--flash", str(path.parent / board.flash)]
         command += ["--time-scale", repr(board.time_scale if "time_scale" in entry else scale)]
+        command += ["--shield", board.shield]
+        if "environment" in entry:
+            command += ["--environment", str((path.parent / entry["environment"]).resolve())]
         if args.timeout is not None:
             command += ["--timeout", repr(args.timeout)]
         command.append(str(check_run))

@@ -23,6 +23,8 @@ class BoardState:
     mapping: dict[str, str] = field(default_factory=dict)
     firmware: str = "docs"
     time_scale: float = 1.0
+    shield: str = "none"  # the expansion board: none, pysense, pysense2, pytrack, pytrack2
+    environment: str | None = None  # --environment FILE (None: the hidden environment.json)
     deadline: float | None = None  # time.monotonic() at which --timeout stops the board
     reset_cause: int = PWRON_RESET
     wake_reason: int = PWRON_WAKE
