@@ -15,7 +15,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from . import buffers
-from .modtable import ALIASES, BUILTIN, board_print
+from .modtable import ALIASES, BUILTIN
+from .printing import board_pow, board_print, board_repr, board_round
 
 if TYPE_CHECKING:
     from .loader import Loader
@@ -103,7 +104,8 @@ def board_execfile(loader: Loader) -> Callable[..., None]:
 
 def board_builtins(loader: Loader) -> dict[str, Any]:
     """The names a script on the board sees as builtins (see the tables above), with the board's own
-    ``__import__``, ``open``, ``print`` and ``execfile``; the virtual board sets ``input``/``help``."""
+    ``__import__``, ``open``, ``print``, ``repr``, ``round``, ``pow`` (:mod:`.printing`) and
+    ``execfile``; the virtual board sets ``input``/``help``."""
 
     host = builtins.__dict__
     table: dict[str, Any] = {name: host[name] for name in BOARD_BUILTINS if name in host}
@@ -111,6 +113,9 @@ def board_builtins(loader: Loader) -> dict[str, Any]:
     table["__import__"] = board_import(loader)
     table["open"] = loader.flash.open
     table["print"] = board_print
+    table["repr"] = board_repr
+    table["round"] = board_round
+    table["pow"] = board_pow
     table["execfile"] = board_execfile(loader)
     table["bytearray"] = buffers.bytearray  # a str is a buffer, as on MicroPython
     return table

@@ -4,32 +4,31 @@ firmware, or weak links to them) and where the simulator implements each. Shared
 
 from __future__ import annotations
 
-import sys
-
-# MicroPython's weak links: ``time`` is ``utime`` and so on (esp32/mpconfigport.h).
+# The weak links of esp32/mpconfigport.h (MICROPY_PORT_BUILTIN_MODULE_WEAK_LINKS, v1.20.2.r6): ``import
+# time`` is ``utime`` unless a file of that name is on sys.path (py/builtinimport.c looks the weak link up
+# only after the file system). No others: MicroPython 1.11 has no u-prefix fallback, so ``collections``,
+# ``io``, ``random``, ``zlib`` and ``usys`` are ImportErrors on the board.
 ALIASES = {
-    "time": "utime",
+    "machine": "umachine",
     "os": "uos",
     "socket": "usocket",
     "select": "uselect",
-    "json": "ujson",
     "binascii": "ubinascii",
     "struct": "ustruct",
-    "collections": "ucollections",
+    "re": "ure",
+    "json": "ujson",
+    "time": "utime",
     "hashlib": "uhashlib",
     "crypto": "ucrypto",
     "errno": "uerrno",
-    "re": "ure",
-    "sys": "usys",
-    "io": "uio",
-    "random": "urandom",
-    "umachine": "machine",
     "queue": "uqueue",
-    "zlib": "uzlib",
 }
 # sys.path at boot (esp32/mptask.c: '', '/flash', '/flash/lib'); '' is the working directory.
 SYS_PATH = ("", "/flash", "/flash/lib")
-# Board modules implemented in firmware_sim.modules (file name -> module name on the board).
+# The firmware's built-in module names (py/objmodule.c mp_builtin_module_table with esp32/mpconfigport.h's
+# switches, MICROPY_PORT_BUILTIN_MODULES, MP_REGISTER_MODULE) the simulator implements, each with its file
+# in firmware_sim.modules (None: CPython's module of that name). A built-in name wins over a flash file.
+# On the board and not simulated (an ImportError here): uctypes, utimeq, framebuf, ussl.
 BUILTIN = {
     "utime": "utime",
     "uos": "uos",
@@ -43,12 +42,10 @@ BUILTIN = {
     "ucrypto": "ucrypto",
     "uerrno": "uerrno",
     "ure": "ure",
-    "usys": "usys",
+    "sys": "usys",
     "uio": "uio",
-    "urandom": "urandom",
     "uqueue": "uqueue",
-    "uzlib": "uzlib",
-    "machine": "machine",
+    "umachine": "machine",
     "pycom": "pycom",
     "network": "network",
     "_thread": "_thread",
@@ -58,13 +55,3 @@ BUILTIN = {
     "cmath": None,
     "array": None,
 }
-
-
-def board_print(
-    *values, sep: str | None = " ", end: str | None = "\n", file=None, flush: bool = False
-) -> None:
-    """``print`` as a board's UART does it: each call written whole, so threads never split a line."""
-    stream = sys.stdout if file is None else file
-    stream.write((" " if sep is None else sep).join(map(str, values)) + ("\n" if end is None else end))
-    if flush:
-        stream.flush()

@@ -167,6 +167,20 @@ _MESSAGES: list[tuple[type[BaseException], re.Pattern[str], _Replacement]] = [
         re.compile(r"^[\w.<>]+\(\) got multiple values for argument '(\w+)'$"),
         r"function got multiple values for argument '\1'",
     ),
+    # bc.c:259 "function missing keyword-only argument" (no keyword given at the call)
+    (
+        TypeError,
+        re.compile(r"^[\w.<>]+\(\) missing \d+ required keyword-only arguments?: .*$"),
+        "function missing keyword-only argument",
+    ),
+    # obj.c mp_obj_get_int (int() of a non-number) -> "can't convert %s to int"
+    (
+        TypeError,
+        re.compile(
+            r"^int\(\) argument must be a string, a bytes-like object or a (real )?number, not '(\w+)'$"
+        ),
+        r"can't convert \2 to int",
+    ),
     # objstrunicode.c:143 "string index out of range"; obj.c:400-401 "%q index out of range" (bytes)
     (IndexError, re.compile(r"^index out of range$"), "bytes index out of range"),
     # runtime.c:859-860 "need more than %d values to unpack";
@@ -228,6 +242,32 @@ def _oserror_message(exc: OSError) -> str | None:
     return None
 
 
+_MISSING = re.compile(r"^(?P<name>[\w.]+)\(\) missing (?P<n>\d+) required positional arguments?: .*$")
+
+
+def _missing_arguments(exc: BaseException, message: str) -> str | None:
+    """bc.c:165 "function takes %d positional arguments but %d were given" for a call that left out
+    required arguments: CPython names the function (``f() missing 1 required positional argument``), so
+    its required count is found on the function, looked up where the call failed."""
+    match = _MISSING.match(message)
+    tb = exc.__traceback__
+    if match is None or tb is None:
+        return None
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    first, *rest = match["name"].split(".")
+    frame = tb.tb_frame
+    found = frame.f_locals.get(first, frame.f_globals.get(first))
+    for attribute in rest:
+        found = getattr(found, attribute, None)
+    code = getattr(found, "__code__", None)
+    if code is None:
+        return None
+    required = code.co_argcount - len(getattr(found, "__defaults__", None) or ())
+    given = required - int(match["n"])
+    return f"function takes {required} positional arguments but {given} were given"
+
+
 def board_message(exc: BaseException) -> str:
     """The message the board prints after the exception's name (see ``_MESSAGES`` for the sources)."""
     if isinstance(exc, SyntaxError):
@@ -241,6 +281,10 @@ def board_message(exc: BaseException) -> str:
         # does for KeyError: d["x"] prints "KeyError: x"
         return str(exc.args[0])
     message = str(exc)
+    if isinstance(exc, TypeError):
+        missing = _missing_arguments(exc, message)
+        if missing is not None:
+            return missing
     for kind, pattern, replacement in _MESSAGES:
         if isinstance(exc, kind):
             changed = pattern.sub(replacement, message, count=1)
