@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..runtime import syntax
-from ..runtime.loader import indent_as_micropython
+from ..runtime.loader import board_source
 from .methods import CPYTHON_ONLY
 
 
@@ -75,7 +75,7 @@ def _parse(path: Path, source: bytes) -> tuple[ast.AST | None, Finding | None]:
         name, message, line = verdict
         return None, Finding(path, line, f"{name}: {message} (MicroPython 1.11 cannot compile this file)")
     try:
-        return ast.parse(indent_as_micropython(source), str(path)), None
+        return ast.parse(board_source(source), str(path)), None
     except SyntaxError as err:
         if syntax.enabled() and syntax.binary() is not None:
             return None, None  # the board's compiler accepts it: nothing to say, nothing to scan

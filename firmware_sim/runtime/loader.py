@@ -11,12 +11,14 @@ its implementation uses; files are read through the flash's sandbox (``Flash.ope
 from __future__ import annotations
 
 import importlib
+import io
 import posixpath
 import re
+import tokenize
 import types
 from collections.abc import Callable
 
-from . import syntax
+from . import constfold, syntax
 from .flash import Flash
 from .modtable import ALIASES, BUILTIN, SYS_PATH
 
@@ -91,6 +93,40 @@ def indent_as_micropython(source: bytes) -> bytes:
     return b"".join(out)
 
 
+def _ascii_escape(ch: str) -> str:
+    return ch if ch.isascii() else "".join(f"\\x{byte:02x}" for byte in ch.encode())
+
+
+def board_source(source: bytes) -> bytes:
+    """``source`` as CPython must see it to compile what MicroPython 1.11's compiler accepts: indentation
+    counted as the board does (:func:`indent_as_micropython`), and non-ASCII characters in a bytes
+    literal (``b'é'``: py/lexer.c keeps their UTF-8 bytes, CPython refuses them) written as ``\\x``
+    escapes of those bytes. Line numbers stay as they are."""
+    source = indent_as_micropython(source)
+    if source.isascii():
+        return source
+    try:
+        text = source.decode()
+        tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
+    except (UnicodeDecodeError, SyntaxError, tokenize.TokenError):
+        return source  # the compiler will say what is wrong
+    starts = [0]
+    for line in io.StringIO(text).readlines():  # the lines tokenize numbers
+        starts.append(starts[-1] + len(line))
+    edits = []
+    for token in tokens:
+        literal = token.string
+        prefix = literal[: len(literal) - len(literal.lstrip("rRbBuUfF"))].lower()
+        if token.type != tokenize.STRING or "b" not in prefix or "r" in prefix or literal.isascii():
+            continue
+        escaped = "".join(map(_ascii_escape, literal))
+        begin = starts[token.start[0] - 1] + token.start[1]
+        edits.append((begin, begin + len(literal), escaped))
+    for begin, end, escaped in reversed(edits):
+        text = text[:begin] + escaped + text[end:]
+    return text.encode()
+
+
 class Loader:
     """Imports for one board; ``run(board_path, name)`` executes a script as ``__main__``."""
 
@@ -113,7 +149,7 @@ class Loader:
             source = f.read()
         self.files.add(display)
         syntax.check(source, display)
-        return compile(indent_as_micropython(source), display, "exec", dont_inherit=True)
+        return constfold.compile_board(board_source(source), display)
 
     def new_globals(self, name: str, display: str) -> dict:
         return {"__name__": name, "__file__": display, "__builtins__": self.builtins}
@@ -150,9 +186,13 @@ class Loader:
             return found
         parts = name.split(".")
         parent = self._load(".".join(parts[:-1])) if len(parts) > 1 else None
-        target = ALIASES.get(name, name)
-        builtin = target in BUILTIN and parent is None
-        module = self._builtin(target) if builtin else self._from_flash(name, parent)
+        if parent is None and name in BUILTIN:
+            module = self._builtin(name)
+        elif parent is None and name in ALIASES:  # a weak link: a file of that name comes first
+            found = self._find(name, None)
+            module = self._builtin(ALIASES[name]) if found is None else self._exec_module(name, *found)
+        else:
+            module = self._from_flash(name, parent)
         self.modules[name] = module
         if parent is not None:
             setattr(parent, parts[-1], module)
@@ -171,10 +211,17 @@ class Loader:
         return module
 
     def _from_flash(self, name: str, parent: types.ModuleType | None) -> types.ModuleType:
-        """Find ``name`` as py/builtinimport.c's ``find_file``/``stat_dir_or_file``: a top-level name in
-        each folder of the board's ``sys.path`` in turn (as the script left it), a submodule in its
-        package's folder; in each folder a directory ``name`` first (a package, with or without
-        ``__init__.py``), then ``name.py``. Names match as FAT does (:meth:`_on_fat`)."""
+        found = self._find(name, parent)
+        if found is None:
+            raise ImportError(f"no module named '{name}'")
+        return self._exec_module(name, *found)
+
+    def _find(self, name: str, parent: types.ModuleType | None) -> tuple[str, str] | None:
+        """(board path, host path) of module ``name``, or None, found as py/builtinimport.c's
+        ``find_file``/``stat_dir_or_file`` do: a top-level name in each folder of the board's
+        ``sys.path`` in turn (as the script left it), a submodule in its package's folder; in each
+        folder a directory ``name`` first (a package, with or without ``__init__.py``), then
+        ``name.py``. Names match as FAT does (:meth:`_on_fat`)."""
         leaf = name.rpartition(".")[2]
         folders: list[object]
         if parent is None:
@@ -187,11 +234,11 @@ class Loader:
             wanted = f"{folder}/{leaf}" if folder else leaf
             directory = self._on_fat(wanted, folder=True)
             if directory is not None:
-                return self._exec_module(name, self.flash.board_path(wanted), directory)
+                return self.flash.board_path(wanted), directory
             source = self._on_fat(f"{wanted}.py", folder=False)
             if source is not None:
-                return self._exec_module(name, self.flash.board_path(f"{wanted}.py"), source)
-        raise ImportError(f"no module named '{name}'")
+                return self.flash.board_path(f"{wanted}.py"), source
+        return None
 
     def _on_fat(self, path: str, folder: bool) -> str | None:
         """The flash entry (a folder, or a file) that ``path`` names on the board's FAT ``/flash``: the

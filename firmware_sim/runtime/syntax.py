@@ -8,7 +8,8 @@ by the source's sha256, in the process and on disk (``$XDG_CACHE_HOME/firmware-s
 
 ``FIRMWARE_SIM_SYNTAX=cpython`` skips the step (CPython's compiler only: for the boot-time bench).
 Without an ``mpy-cross`` binary for this platform the simulator says so once and checks with CPython.
-Code typed at the REPL is not checked here (not yet).
+Code sent to the REPL is checked by :func:`check_typed` when it holds syntax MicroPython 1.11 may lack
+(an f-string, ``:=``, ``match``, ``async`` ...): the tools' own small commands never pay for a compile.
 """
 
 from __future__ import annotations
@@ -27,6 +28,12 @@ ENV_MODE = "FIRMWARE_SIM_SYNTAX"  # "mpy-cross" (default) or "cpython"
 COMPILER = "mpy-cross 1.11"  # part of every cache key
 TIMEOUT = 10.0  # seconds for one compile (mpy-cross takes about a millisecond)
 
+# what REPL input must hold for mpy-cross to be asked (CPython syntax 1.11 may not have)
+_NEWER = re.compile(
+    r"""(?<![\w.])[rRbBuU]?[fF][rR]?['"]|:=|^[ \t]*(?:match|case|type)\b|\bexcept[ \t]*\*"""
+    r"""|[(,][ \t]*/[ \t]*[,)]|\b(?:async|await|nonlocal)\b|@[^\n]*[\[(]|\*\*\w+\s*[,)]\s*[\]}]""",
+    re.MULTILINE,
+)
 _LINE = re.compile(r'^\s*File "[^"]*", line (\d+)', re.MULTILINE)
 _ERROR = re.compile(r"^(SyntaxError|IndentationError): (.*)$", re.MULTILINE)
 
@@ -157,3 +164,9 @@ def check(source: bytes, display: str) -> None:
     name, message, line = found
     kind = IndentationError if name == "IndentationError" else SyntaxError
     raise kind(message, (display, line, None, None))
+
+
+def check_typed(source: str, display: str = "<stdin>") -> None:
+    """:func:`check` for code sent to the REPL, when it holds syntax MicroPython 1.11 may lack."""
+    if enabled() and _NEWER.search(source):
+        check(source.encode(), display)

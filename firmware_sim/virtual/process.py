@@ -32,6 +32,7 @@ from typing import NoReturn, TextIO
 
 from ..children import die_with_parent
 from ..replwire import CTRL_C, CTRL_F, PYCOM_SOFT_REBOOT
+from ..runtime import syntax
 from ..runtime.board import Board
 from ..runtime.state import HARD_RESET, BoardState
 from ..runtime.traceback import format_exception
@@ -202,7 +203,11 @@ class VirtualBoard(Board):
         return False
 
     def _execute(self, action: Execute) -> tuple[bytes, bool]:
-        return self._run(lambda: compile(action.source, "<stdin>", action.mode, dont_inherit=True))
+        def make_code() -> CodeType:
+            syntax.check_typed(action.source)  # what the board's compiler refuses, first
+            return compile(action.source, "<stdin>", action.mode, dont_inherit=True)
+
+        return self._run(make_code)
 
     def _run(self, make_code: Callable[[], CodeType], main: bool = False) -> tuple[bytes, bool]:
         """Compile and run board code in the session's globals; (error text for the line, SystemExit?).
