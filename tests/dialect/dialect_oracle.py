@@ -27,7 +27,7 @@ from conftest import ROOT, need
 from firmware_sim import runtime
 from firmware_sim.runtime import syntax
 from firmware_sim.runtime.board import Board
-from firmware_sim.runtime.loader import indent_as_micropython
+from firmware_sim.runtime.loader import board_source
 from firmware_sim.runtime.state import BoardState
 from firmware_sim.runtime.traceback import board_message, board_name
 
@@ -119,7 +119,7 @@ class BoardRunner:
             try:
                 source = code.encode()
                 syntax.check(source, SNIPPET_FILE)
-                compiled = compile(indent_as_micropython(source), SNIPPET_FILE, "exec", dont_inherit=True)
+                compiled = compile(board_source(source), SNIPPET_FILE, "exec", dont_inherit=True)
                 exec(compiled, loader.new_globals("__main__", SNIPPET_FILE))
             except Exception as exc:  # what the board prints as the snippet's last line
                 error = (board_name(exc), board_message(exc))

