@@ -69,6 +69,21 @@ def cfun(modem: ModemState, form: str, args: Args, now: float, out: list[str]) -
     return OK
 
 
+@command("+CMEE")
+def cmee(modem: ModemState, form: str, args: Args, now: float, out: list[str]) -> str:
+    """``AT+CMEE=<n>``: how errors read, 0 ``ERROR``, 1 ``+CME ERROR: <code>``, 2 its text."""
+    if form == "read":
+        out.append(f"+CMEE: {modem.cmee}")
+        return OK
+    if form == "test":
+        out.append("+CMEE: (0-2)")
+        return OK
+    if form != "set" or len(args) != 1 or number(args[0]) not in (0, 1, 2):
+        return ERROR
+    modem.cmee = number(args[0])
+    return OK
+
+
 @command("+CEREG")
 def cereg(modem: ModemState, form: str, args: Args, now: float, out: list[str]) -> str:
     if form == "test":

@@ -5,6 +5,16 @@ hold the GIL and the modem's one UART. :class:`ModemLink` holds lteppp's state (
 IDLE, ATTACHING, ATTACHED, PPP, SUSPENDED), sends AT commands and keeps the answer
 (``lte_push_at_command_ext``), runs the modem's start sequence, and reads registration as
 ``lte_check_attached`` does. Board time is ``network.host.board_time()``, the board's one clock.
+
+Beside the modem is its network side (:func:`radio`, :mod:`.radio`): each command first hands the
+modem what its sockets received since the last one, then runs what the command asked of the network
+(a dial, a send), so the answer holds the URCs of that data, the command's answer and a dial's late
+result. As lteppp does, the answer is cut at its first NUL byte (it is a C string) and, for
+``send_at_cmd``, an answer that has not started is waited for up to the call's ``timeout`` while a
+socket is open (the ring of data still on its way); other waits of the firmware are not reproduced.
+On the board, lteppp flushes the UART before writing a command, so a URC that came between two
+commands is lost there; the simulated network answers in microseconds, not the radio's tenths of a
+second, so its data is taken as arriving while the next command is under way.
 """
 
 from __future__ import annotations
@@ -16,6 +26,7 @@ from typing import Any, TypeVar
 
 from .. import host
 from .modem import SequansModem
+from .radio import Radio
 
 # lteppp.h lte_state_t
 INIT, IDLE, ATTACHING, ATTACHED, PPP, SUSPENDED = range(6)
@@ -25,6 +36,7 @@ NOT_INITIALIZED = "LTE modem not initialized"
 OPERATION_FAILED = "the requested operation failed"  # mpexception_os_operation_failed
 
 _modem: SequansModem | None = None
+_radio: Radio | None = None
 lock = threading.RLock()
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -39,11 +51,23 @@ def modem() -> SequansModem:
         return _modem
 
 
+def radio() -> Radio:
+    """The modem's network side: the sockets of its connections."""
+    global _radio
+    with lock:
+        if _radio is None:
+            _radio = Radio()
+        return _radio
+
+
 def forget_modem() -> None:
-    """Drop the modem: the next :func:`modem` is a fresh one (a hard reset of the board)."""
+    """Drop the modem and close its sockets: the next :func:`modem` is a fresh one (a hard reset
+    of the board)."""
     global _modem
     with lock:
         _modem = None
+        if _radio is not None:
+            _radio.close_all()
 
 
 def locked(method: F) -> F:
@@ -72,14 +96,23 @@ class ModemLink:
         self._out_of_coverage = False
         self._rsp = ""
 
-    def _push(self, cmd: str, expect: str | None = "OK") -> bool:
-        """``lte_push_at_command_ext``: send ``cmd``, keep the answer, True if it holds ``expect``."""
+    def _push(self, cmd: str, expect: str | None = "OK", wait_ms: int = 0) -> bool:
+        """``lte_push_at_command_ext``: send ``cmd``, keep the answer, True if it holds ``expect``.
+        An answer that has not started is waited for up to ``wait_ms`` (``send_at_cmd``)."""
         now = host.board_time()
         link = modem()
+        net = radio()
         link.address = host.own_address()
         if self._debug:
             print(f"[AT] {int(now * 1000) & 0xFFFFFFFF} {cmd}")
-        self._rsp = link.command(cmd if cmd == "+++" else cmd + "\r", now)
+        net.poll(link.sockets, 0.0)
+        rsp = link.sockets.take_output()
+        rsp += link.command(cmd if cmd == "+++" else cmd + "\r", now)
+        net.perform(link.sockets)
+        rsp += link.sockets.take_output()
+        if not rsp and wait_ms > 0 and net.active():
+            rsp = net.wait(link.sockets, host.host_seconds(wait_ms / 1000))
+        self._rsp = rsp.split("\x00", 1)[0]
         ok = expect is None or expect in self._rsp
         if self._debug:
             print(f"[AT-{'OK' if ok else 'FAIL'}] +0 {self._rsp}")

@@ -7,24 +7,46 @@ and returns the raw bytes (as ``str``) the modem answers, framed as a V.250 mode
 seconds after the radio was turned on (``AT+CFUN=1``). Nothing here does I/O: the caller passes the
 time and sets :attr:`address`.
 
-Basic commands (``ATE``, ``ATI``, ``ATH``, ``ATO``) and Pycom's ``AT!="..."`` directives are here; the
-extended ones are in :mod:`.commands`. ``ATI1`` answers ``UE5.0.0.0d`` / ``LR5.1.1.0-41065`` as a
-modem with current firmware. Errors are the plain ``ERROR`` of ``AT+CMEE=0``. A command this model
+Basic commands (``ATE``, ``ATI``, ``ATH``, ``ATO``) are here; the extended ones are in
+:mod:`.commands` and :mod:`.socketcmds`, the ``AT!="..."`` directives in :mod:`.directives`.
+``ATI1`` answers ``UE5.0.0.0d`` / ``LR5.1.1.0-41065`` as a modem with current firmware. Errors are
+the plain ``ERROR`` of ``AT+CMEE=0`` (``+CME ERROR: <n>`` after ``AT+CMEE=1``). A command this model
 does not know answers ``ERROR``; text not starting with ``AT`` gets no answer, as the modem ignores it.
+
+Sockets (:mod:`.sockets`) add two data phases: after the prompt of ``AT+SQNSSENDEXT`` the next bytes
+written are the data (the rest of that write is read as commands again), and in online data mode
+(``AT+SQNSD`` with <connMode> 0, ``AT+SQNSO``) every write goes to the socket until ``+++``. What
+the modem writes on its own (URCs, the late result of ``AT+SQNSD``, online data) collects in
+``modem.sockets.take_output()``; losing registration closes the sockets.
 """
 
 from __future__ import annotations
 
 import re
 
-from .at import CONNECT, ERROR, NO_CARRIER, OK, Args, frame, split_args, split_chain, unquote
+from .at import (
+    CONNECT,
+    ERROR,
+    LATER,
+    NO_CARRIER,
+    OK,
+    PROMPT,
+    Args,
+    frame,
+    info,
+    split_args,
+    split_chain,
+    to_bytes,
+    to_text,
+    unquote,
+    worded,
+)
 from .commands import COMMANDS
+from .directives import directive
+from .socketcmds import SOCKET_COMMANDS
 from .state import ATTACH_TIME_S, ModemState
 
 __all__ = ["ATTACH_TIME_S", "SequansModem"]
-
-# ``AT!="..."`` directives Pycom's firmware sends; the modem takes them (others answer ERROR here)
-KNOWN_DIRECTIVES = ("setlpm", "clearscanconfig", "rrc::addscanband", "disablelog")
 _EXTENDED = re.compile(r"([+^][A-Za-z]+)(.*)")
 _BASIC = re.compile(r"([A-Za-z&])(\d*)")
 
@@ -34,6 +56,19 @@ class SequansModem(ModemState):
 
     def command(self, text: str, now: float) -> str:
         """The modem's answer to one command line (``\\r`` optional), framed as on its UART."""
+        sockets = self.sockets
+        if sockets.collecting():  # the data after AT+SQNSSENDEXT's prompt
+            result, rest = sockets.feed(to_bytes(text))
+            if result is None:
+                return ""
+            answer = frame([], worded(result, self.cmee))
+            return answer + (self.command(to_text(rest), now) if rest else "")
+        if sockets.online is not None:  # online data mode: the UART carries the socket's bytes
+            if text == "+++":
+                sockets.escape()
+                return frame([], OK)
+            sockets.write_online(to_bytes(text))
+            return ""
         line = text.rstrip("\r\n")
         if line == "+++":  # the escape sequence: only meaningful in data mode
             if self.data_mode:
@@ -54,15 +89,18 @@ class SequansModem(ModemState):
                 result = ERROR
             if result != OK:
                 break
-        return echoed + frame(lines, result)
+        if sockets.any_open() and not self.registered(now):
+            sockets.network_lost()
+        if result in (PROMPT, LATER):
+            return echoed + info(lines) + result
+        return echoed + frame(lines, worded(result, self.cmee))
 
     def _one(self, cmd: str, now: float, out: list[str]) -> str:
         """Run one command of a line (``+CSQ``, ``E0``, ``!="..."``); info lines go to ``out``."""
         if cmd == "":
             return OK
         if cmd.startswith("!="):
-            directive = unquote(cmd[2:]).strip().lower()
-            return OK if directive.startswith(KNOWN_DIRECTIVES) else ERROR
+            return directive(self, unquote(cmd[2:]), now, out)
         match = _EXTENDED.fullmatch(cmd)
         if match:
             name, rest = match[1].upper(), match[2]
@@ -77,7 +115,7 @@ class SequansModem(ModemState):
                 form, args = "set", split_args(rest[1:])
             else:
                 return ERROR
-            handler = COMMANDS.get(name)
+            handler = COMMANDS.get(name) or SOCKET_COMMANDS.get(name)
             if handler is None:
                 return ERROR
             return handler(self, form, args, now, out)

@@ -38,16 +38,18 @@ class ModemQueries(ModemLink):
 
     @locked
     def send_at_cmd(self, *args: Any, **kwargs: Any) -> str:
-        """``send_at_cmd(cmd, *, timeout=9500)`` -> the modem's raw answer, e.g. ``'\\r\\nOK\\r\\n'``."""
+        """``send_at_cmd(cmd, *, timeout=9500)`` -> the modem's raw answer, e.g. ``'\\r\\nOK\\r\\n'``.
+        With a socket open, an answer that has not started (``' '``, which the modem ignores, is
+        how scripts wait for ``+SQNSRING``) is waited for up to ``timeout`` ms."""
         self._check_init()
         self._check_inppp()
         cmd, timeout = parse(args, kwargs, _SEND_AT)
-        to_int(timeout)
+        timeout_ms = to_int(timeout)
         if cmd is None:
             raise ValueError("the command must be specified!")
         if not isinstance(cmd, (str, bytes)):
             raise TypeError(INVALID_ARGUMENTS)
-        self._push(to_str(cmd), None)
+        self._push(to_str(cmd), None, timeout_ms)
         return self._rsp
 
     @locked

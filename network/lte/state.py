@@ -1,5 +1,6 @@
 """What the Sequans Monarch modem of the FiPy and GPy holds: its identity, radio, registration,
-PDP contexts and data session, and how registration follows board time. No I/O, no command text.
+PDP contexts, data session and sockets (:mod:`.sockets`), and how registration follows board time.
+No I/O, no command text.
 
 Registration completes ``attach_time`` board seconds after the radio was turned on (``AT+CFUN=1``);
 the caller always passes the time (``now``, board seconds).
@@ -8,6 +9,8 @@ the caller always passes the time (``now``, board seconds).
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from .sockets import SocketTable
 
 # ``+CEREG`` <stat> values (3GPP TS 27.007 §10.1.22)
 NOT_REGISTERED = 0
@@ -54,6 +57,8 @@ class ModemState:
         self.sim = sim
         self.identity = Identity()
         self.echo = True
+        self.cmee = 0  # AT+CMEE: errors as plain ERROR (the modem's default)
+        self.sockets = SocketTable()
         self.cereg_mode = 2  # the modem's default; Pycom firmware 1.20.2.r2 and later set 1
         self.carrier = "standard"
         self.psm = (0, "11100000", "11100000")  # AT+CPSMS: mode, periodic TAU, active time
@@ -72,6 +77,7 @@ class ModemState:
         self.radio_on_at = None
         self.session_cid = None  # a data session, active or escaped from with +++
         self.data_mode = False
+        self.sockets.reset()
 
     def set_radio(self, fun: int, now: float) -> None:
         """``AT+CFUN=<fun>``'s effect: 1 turns the radio on (registration starts), others off."""
