@@ -1,4 +1,5 @@
-"""``uos`` / ``os`` on the board: the sandboxed ``/flash`` and ``uname()`` of the board kind."""
+"""``uos`` / ``os`` on the board: the sandboxed ``/flash`` and ``uname()`` of the board kind; ``mount`` /
+``umount`` of the board's SD card (``machine.SD``, whose file says how)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,12 @@ import posixpath as _posixpath
 import stat as _stat
 from collections import namedtuple
 
+from network.coap.api.mpargs import Param, parse, to_str
+
 from ..runtime import current
 from ..runtime.flash import Flash, mp_oserror
 from ..runtime.kinds import build
+from .machine import sd as _sd
 
 # The board's names: a script's ``import os`` gets these and nothing else (the loader builds the module).
 __all__ = [
@@ -56,7 +60,7 @@ def listdir(path: str = "") -> list[str]:
     flash = _flash()
     board = flash.board_path(path or flash.cwd)
     if board == "/":
-        return ["flash"]
+        return ["flash", *(point[1:] for point in flash.volumes)]
     return flash.listdir(board)
 
 
@@ -123,8 +127,13 @@ def dupterm(stream=None, index: int = 0):
 
 
 def mount(*args, **kwargs) -> None:
-    raise mp_oserror(_errno.ENODEV)
+    """``mount(device, mount_point, *, readonly=False, mkfs=False)`` (extmod/vfs.c): the board's SD card."""
+    if len(args) < 2:
+        raise TypeError(f"function missing {2 - len(args)} required positional arguments")
+    readonly, _mkfs = parse(args[2:], kwargs, (Param("readonly", False, True), Param("mkfs", False, True)))
+    _sd.mount(args[0], to_str(args[1]), bool(readonly))
 
 
 def umount(path: str) -> None:
-    raise mp_oserror(_errno.EINVAL)
+    """``umount(mount_point)``: a mount point of the SD card (``/flash`` stays: EINVAL)."""
+    _sd.unmount(path)

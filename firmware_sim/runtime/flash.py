@@ -13,6 +13,9 @@ inside the flash is followed, one that leaves it (or dangles, or loops) is ENOEN
 has no symlinks, would say of a file it does not have. The last component is opened, made or removed
 relative to its folder's descriptor with ``O_NOFOLLOW`` (a link swapped in there fails, and is then
 read and walked in turn).
+
+Another volume (an SD card at ``/sd``, :meth:`Flash.mount`) is a folder inside the flash's hidden one,
+walked the same way from its own descriptor (reached with ``O_NOFOLLOW`` at each step): nothing leaves it.
 """
 
 from __future__ import annotations
@@ -42,7 +45,10 @@ _NAMES = {
     errno.ENOTEMPTY: "ENOTEMPTY",
     errno.ENOSPC: "ENOSPC",
     errno.EBADF: "EBADF",
+    errno.EPERM: "EPERM",
+    errno.EROFS: "EROFS",
 }
+_FOLDER = os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW
 
 
 def mp_oserror(code: int) -> OSError:
@@ -62,11 +68,13 @@ def mp_errors() -> Iterator[None]:
 
 
 class _Walk:
-    """Open folders from the flash root down to where a walk stands, and their names inside the flash."""
+    """Open folders from a volume's root down to where a walk stands, and their names inside it."""
 
-    def __init__(self, root_fd: int) -> None:
+    def __init__(self, root_fd: int, point: str, root: Path) -> None:
         self.fds = [root_fd]
         self.names: list[str] = []
+        self.point = point  # the volume's mount point ("/flash", "/sd")
+        self.root = root  # its host folder (absolute symlink targets are taken inside it)
 
     @property
     def fd(self) -> int:
@@ -74,7 +82,7 @@ class _Walk:
 
     def check(self, name: str) -> None:
         """ENOENT for the simulator's hidden folder: it is not there for the board."""
-        if not self.names and name == HIDDEN:
+        if not self.names and name == HIDDEN and self.point == ROOT:
             raise mp_oserror(errno.ENOENT)
 
     def down(self, fd: int, name: str) -> None:
@@ -85,7 +93,7 @@ class _Walk:
 
     def up(self) -> None:
         if not self.names:
-            raise mp_oserror(errno.ENOENT)  # above /flash: nothing there for the board
+            raise mp_oserror(errno.ENOENT)  # above the volume: nothing there for the board
         os.close(self.fds.pop())
         self.names.pop()
 
@@ -112,7 +120,9 @@ class Flash:
         Path(root).mkdir(parents=True, exist_ok=True)
         self.root = Path(root).resolve()
         self.cwd = ROOT
-        root_fd = self._open_root()
+        # the other volumes in mount order: mount point ("/sd") -> (its folder, read-only); pop to unmount
+        self.volumes: dict[str, tuple[tuple[str, ...], bool]] = {}
+        root_fd = self._open_folder(())
         try:
             for folder in ("lib", "cert", "sys", HIDDEN):
                 with contextlib.suppress(FileExistsError):
@@ -130,14 +140,46 @@ class Flash:
             raise TypeError(f"can't convert '{type(path).__name__}' object to str implicitly")
         return posixpath.normpath(posixpath.join(self.cwd, path))
 
-    def _parts(self, path: str | bytes) -> list[str]:
+    def _parts(self, path: str | bytes) -> tuple[str, list[str]]:
+        """The mount point of the volume ``path`` is on, and the path's components inside it."""
         board = self.board_path(path)
-        if board != ROOT and not board.startswith(ROOT + "/"):
-            raise mp_oserror(errno.ENOENT)
-        return [part for part in board[len(ROOT) :].split("/") if part]
+        for point in (ROOT, *self.volumes):
+            if board == point or board.startswith(point + "/"):
+                return point, [part for part in board[len(point) :].split("/") if part]
+        raise mp_oserror(errno.ENOENT)
 
-    def _open_root(self) -> int:
-        return os.open(self.root, os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW)
+    def _open_folder(self, folder: tuple[str, ...], make: bool = False) -> int:
+        """A descriptor of the flash's host sub-folder ``folder``, each step taken with ``O_NOFOLLOW``
+        (a symlink on the way fails); ``make`` makes the missing folders."""
+        fd = os.open(self.root, _FOLDER)
+        for name in folder:
+            try:
+                if make:
+                    with contextlib.suppress(FileExistsError):
+                        os.mkdir(name, dir_fd=fd)
+                child = os.open(name, _FOLDER, dir_fd=fd)
+            finally:
+                os.close(fd)
+            fd = child
+        return fd
+
+    # -- volumes ----------------------------------------------------------------------------------------
+
+    def mount(self, point: str, folder: tuple[str, ...], readonly: bool = False) -> None:
+        """Make the flash's host sub-folder ``folder`` (made if missing, never through a symlink) the
+        volume at board path ``point`` (``"/sd"``); EPERM where something is mounted already."""
+        if point == ROOT or point in self.volumes:
+            raise mp_oserror(errno.EPERM)
+        with mp_errors():
+            os.close(self._open_folder(folder, make=True))
+        self.volumes[point] = (folder, readonly)
+
+    def _writable(self, path: str | bytes) -> tuple[str, list[str]]:
+        """``_parts`` of a path the board changes: EROFS on a volume mounted read-only."""
+        point, parts = self._parts(path)
+        if point != ROOT and self.volumes[point][1]:
+            raise mp_oserror(errno.EROFS)
+        return point, parts
 
     def _target(self, link_fd: int, walk: _Walk, links: int) -> tuple[list[str], int]:
         """The components a symlink (open as ``link_fd``) points to, from where ``walk`` stands (moved
@@ -146,18 +188,19 @@ class Flash:
             raise mp_oserror(errno.ENOENT)  # a loop: the board has no such file
         target = os.readlink("", dir_fd=link_fd)  # the link we hold, not whatever has the name now
         if target.startswith("/"):
-            inside = posixpath.relpath(posixpath.normpath(target), str(self.root))
+            inside = posixpath.relpath(posixpath.normpath(target), str(walk.root))
             if inside == ".." or inside.startswith("../"):
                 raise mp_oserror(errno.ENOENT)
             walk.to_root()
             target = inside
         return target.split("/"), links + 1
 
-    def _walk(self, parts: list[str], links: int = 0) -> tuple[_Walk, str | None, int]:
-        """Open the folders down to the last component of ``parts``, following symlinks inside the
-        flash: the walk standing in the last one's folder, its name (None when the path is that
-        folder itself) and the symlinks followed so far."""
-        walk = _Walk(self._open_root())
+    def _walk(self, point: str, parts: list[str], links: int = 0) -> tuple[_Walk, str | None, int]:
+        """Open the folders down to the last component of ``parts`` in the volume at ``point``,
+        following symlinks inside it: the walk standing in the last one's folder, its name (None when
+        the path is that folder itself) and the symlinks followed so far."""
+        folder = self.volumes[point][0] if point != ROOT else ()
+        walk = _Walk(self._open_folder(folder), point, self.root.joinpath(*folder))
         pending = list(reversed(parts))
         try:
             while pending:
@@ -197,9 +240,9 @@ class Flash:
     def _entry(self, path: str | bytes) -> _Walk:
         """A walk standing on the entry ``path`` names, symlinks inside the flash followed: its ``fd``
         is the entry's own (a folder or a file)."""
-        parts, links = self._parts(path), 0
+        (point, parts), links = self._parts(path), 0
         while True:
-            walk, name, links = self._walk(parts, links)
+            walk, name, links = self._walk(point, parts, links)
             if name is None:
                 return walk
             try:
@@ -230,14 +273,14 @@ class Flash:
         errors: str | None = None,
         newline: str | None = None,
     ):
-        """The board's ``open``: only files under ``/flash``; text is not newline-translated (MicroPython)."""
+        """The board's ``open``: only files of its volumes; text is not newline-translated (MicroPython)."""
         if "b" not in mode and newline is None:
             newline = ""
         shown = self.board_path(file)
-        parts, links = self._parts(file), 0
+        (point, parts), links = (self._writable if set(mode) & set("wax+") else self._parts)(file), 0
         with mp_errors():
             while True:
-                walk, name, links = self._walk(parts, links)
+                walk, name, links = self._walk(point, parts, links)
                 with walk:
                     if name is None:
                         raise mp_oserror(errno.EISDIR)
@@ -286,7 +329,7 @@ class Flash:
         with mp_errors():
             with self._entry(path) as walk:
                 folder = os.open(".", os.O_RDONLY | os.O_DIRECTORY, dir_fd=walk.fd)
-                where = list(walk.names)
+                point, where = walk.point, list(walk.names)
             try:
                 with os.scandir(folder) as entries:
                     found = [(entry.name, entry.is_symlink()) for entry in entries]
@@ -294,31 +337,33 @@ class Flash:
                 os.close(folder)
         names = []
         for name, link in found:
-            if not where and name == HIDDEN:
+            if not where and name == HIDDEN and point == ROOT:
                 continue
-            if link and not self._exists(where + [name]):
+            if link and not self._exists(point, where + [name]):
                 continue
             names.append(name)
         return sorted(names)
 
-    def _exists(self, parts: list[str]) -> bool:
+    def _exists(self, point: str, parts: list[str]) -> bool:
         try:
-            with self._entry(ROOT + "/" + "/".join(parts)):
+            with self._entry(point + "/" + "/".join(parts)):
                 return True
         except OSError:
             return False
 
     def mkdir(self, path: str | bytes) -> None:
+        point, parts = self._writable(path)
         with mp_errors():
-            walk, name, _ = self._walk(self._parts(path))
+            walk, name, _ = self._walk(point, parts)
             with walk:
                 if name is None:
                     raise mp_oserror(errno.EEXIST)
                 os.mkdir(name, dir_fd=walk.fd)
 
     def rmdir(self, path: str | bytes) -> None:
+        point, parts = self._writable(path)
         with mp_errors():
-            walk, name, _ = self._walk(self._parts(path))
+            walk, name, _ = self._walk(point, parts)
             with walk:
                 if name is None:
                     raise mp_oserror(errno.EINVAL)
@@ -326,18 +371,24 @@ class Flash:
 
     def remove(self, path: str | bytes) -> None:
         """Remove file ``path`` (a symlink there is removed itself, its target never)."""
+        point, parts = self._writable(path)
         with mp_errors():
-            walk, name, _ = self._walk(self._parts(path))
+            walk, name, _ = self._walk(point, parts)
             with walk:
                 if name is None:
                     raise mp_oserror(errno.EISDIR)
                 os.remove(name, dir_fd=walk.fd)
 
     def rename(self, old: str | bytes, new: str | bytes) -> None:
+        """Rename within one volume (EPERM across two, as MicroPython's vfs)."""
+        (point, old_parts), (new_point, new_parts) = self._parts(old), self._parts(new)
+        if point != new_point:
+            raise mp_oserror(errno.EPERM)
+        self._writable(old)
         with mp_errors():
-            source, old_name, _ = self._walk(self._parts(old))
+            source, old_name, _ = self._walk(point, old_parts)
             with source:
-                target, new_name, _ = self._walk(self._parts(new))
+                target, new_name, _ = self._walk(point, new_parts)
                 with target:
                     if old_name is None or new_name is None:
                         raise mp_oserror(errno.EINVAL)

@@ -31,6 +31,8 @@ from __future__ import annotations
 
 import types
 
+from .adc import ADC
+from .can import CAN
 from .consts import (
     BROWN_OUT_RESET,
     DEEPSLEEP_RESET,
@@ -45,7 +47,10 @@ from .consts import (
     WAKEUP_ANY_HIGH,
     WDT_RESET,
 )
+from .dac import DAC
+from .i2c import I2C
 from .pin import Pin
+from .pwm import PWM
 from .resets import (
     deepsleep,
     idle,
@@ -56,7 +61,10 @@ from .resets import (
     sleep,
     wake_reason,
 )
+from .rmt import RMT
 from .rtc_wdt import RTC, WDT
+from .sd import SD
+from .spi import SPI
 from .state import Machine, machine_part
 from .system import (
     disable_irq,
@@ -72,6 +80,7 @@ from .system import (
     unique_id,
 )
 from .timer import Timer
+from .touch import Touch
 from .uart import UART
 
 __all__ = [
@@ -82,6 +91,8 @@ __all__ = [
     "PWRON_WAKE", "PIN_WAKE", "RTC_WAKE", "ULP_WAKE", "WAKEUP_ALL_LOW", "WAKEUP_ANY_HIGH",
     "mac_address", "board_module",
 ]  # fmt: skip
+__all__ += ["I2C", "SPI", "ADC", "DAC"]  # buses and analog (i2c.py, spi.py, adc.py, dac.py)
+__all__ += ["PWM", "RMT", "Touch", "SD", "CAN"]  # pwm.py, rmt.py, touch.py, sd.py, can.py
 _SIMULATOR_NAMES = ("mac_address", "board_module")  # for the simulator: scripts do not see them
 _BOARD_NAMES = tuple(name for name in __all__ if name not in _SIMULATOR_NAMES)
 

@@ -27,6 +27,8 @@ def parse(args: tuple[Any, ...], kwargs: dict[str, Any], params: tuple[Param, ..
     used = 0
     for i, param in enumerate(params):
         if i < len(args):
+            if param.keyword_only:  # a positional argument where a keyword-only parameter stands
+                raise TypeError("extra positional arguments given")
             values.append(args[i])
         elif param.name in kwargs:
             values.append(kwargs[param.name])
