@@ -15,6 +15,11 @@ and hold here, per board. The outside world is the host:
 
 Pin names are the module's ``P0``..``P23`` and the expansion board's ``G`` names (``G17`` is ``P10``);
 the levels of a board that is not running in this process cannot be reached but through those files.
+
+Each pin keeps its last few drive changes (``state(name).drives``: board time and what the pin's own
+driver put on the line, 0, 1 or None for none), for devices that answer a start signal (a DHT22 sees
+the line held low and released). A pin ``routed`` to a peripheral's input (``pycom.pulses_get``'s RMT
+receiver) drives nothing until the script configures it again (mode or pull), as ``rmt_set_pin`` leaves it.
 """
 
 from __future__ import annotations
@@ -24,8 +29,9 @@ import os
 import threading
 import time
 import weakref
+from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -76,6 +82,9 @@ class PinState:
     held: int = 0  # the level kept while held
     driven: int | None = None  # the level the outside world puts on the pin
     listener: Callable[[int, int], None] | None = None  # machine.Pin's edge handler (old, new)
+    routed: bool = False  # an input of a peripheral (the RMT): its own driver is off until configured
+    # the last drive changes: (board seconds, 0/1 driven or None), oldest first
+    drives: deque[tuple[float, int | None]] = field(default_factory=lambda: deque([(0.0, None)], maxlen=4))
 
 
 class PinBank:
@@ -99,10 +108,10 @@ class PinBank:
         return self._pins[name]
 
     def _level(self, st: PinState) -> int:
-        if st.mode == OUT:
-            return st.held if st.hold else st.latch
         latch = st.held if st.hold else st.latch
-        if st.mode == OPEN_DRAIN and latch == 0:
+        if st.mode == OUT and not st.routed:
+            return latch
+        if st.mode == OPEN_DRAIN and latch == 0 and not st.routed:
             return 0
         if st.driven is not None:
             return st.driven
@@ -119,10 +128,14 @@ class PinBank:
         with self._lock:
             st = self._pins[name]
             before, output_before = self._level(st), self._output(st)
+            if "mode" in fields or "pull" in fields:
+                st.routed = False  # pin_obj_configure() takes the pin back from a peripheral
             for key, value in fields.items():
                 setattr(st, key, value)
             after, output_after = self._level(st), self._output(st)
             listener = st.listener if st.mode != OUT else None
+            if output_after != output_before:
+                st.drives.append((self._now(), output_after))
         if output_after is not None and output_after != output_before:
             self._record(name, output_after)
         if listener is not None and after != before:
@@ -131,7 +144,7 @@ class PinBank:
     @staticmethod
     def _output(st: PinState) -> int | None:
         """What the pin's own driver puts on the line: None for an input."""
-        if st.mode == IN:
+        if st.mode == IN or st.routed:
             return None
         return st.held if st.hold else st.latch
 
@@ -201,6 +214,10 @@ class PinBank:
                 return
             self.sync_file(force=True)
             time.sleep(POLL_INTERVAL)
+
+    def _now(self) -> float:
+        board = self._board()
+        return 0.0 if board is None else board.clock.elapsed()
 
     def _record(self, name: str, value: int) -> None:
         board = self._board()
