@@ -162,8 +162,9 @@ def _own_folder(parent_fd: int, name: str, shown: str, replaced: list[str]) -> i
 
 
 def _copy_file(source: Path, parent_fd: int, name: str, shown: str, replaced: list[str]) -> None:
-    """Write ``source``'s bytes (and times) to file ``name`` in ``parent_fd``; a symlink there is replaced."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW
+    """Write ``source``'s bytes (and times) to file ``name`` in ``parent_fd``; a symlink there is replaced.
+    A file that is ``source`` itself (``run --flash DIR DIR/main.py``) is left as it is."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW
     for _ in range(MAX_LINKS):
         try:
             fd = os.open(name, flags, 0o666, dir_fd=parent_fd)
@@ -174,6 +175,9 @@ def _copy_file(source: Path, parent_fd: int, name: str, shown: str, replaced: li
             replaced.append(shown)
             continue
         with open(fd, "wb") as out, source.open("rb") as data:
+            if os.path.sameopenfile(out.fileno(), data.fileno()):
+                return
+            out.truncate()
             shutil.copyfileobj(data, out)
             out.flush()
             times = os.fstat(data.fileno())

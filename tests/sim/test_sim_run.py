@@ -72,6 +72,16 @@ def test_docs_client_board_against_libcoap(ip, spawn):
     assert 'title="Internal Clock"' in done.stdout
 
 
+def test_a_script_already_in_the_flash_folder_is_run_not_emptied(tmp_path, ip):
+    flash = tmp_path / "flash"
+    flash.mkdir()
+    (flash / "main.py").write_text("print('still here')\n")
+    done = run("run", "--ip", ip, "--flash", str(flash), str(flash / "main.py"))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "still here\n"
+    assert (flash / "main.py").read_text() == "print('still here')\n"
+
+
 def test_flash_is_sandboxed(tmp_path, ip):
     main = script(
         tmp_path,
