@@ -7,6 +7,8 @@ peer is missing and ``CI=true``; elsewhere it is skipped with the install comman
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import re
 import shutil
@@ -20,6 +22,8 @@ from pathlib import Path
 
 import pytest
 
+from firmware_sim import runtime
+from firmware_sim.runtime.board import Board
 from firmware_sim.runtime.state import BoardState
 from firmware_sim.testing import Process
 from network import host
@@ -153,6 +157,38 @@ def spawn() -> Iterator:
     yield start
     for proc in started:
         proc.stop()
+
+
+@contextlib.contextmanager
+def in_process_board(flash: Path, **fields) -> Iterator[Board]:
+    """A simulated board in this process (a LoPy4 unless ``fields`` say otherwise), the current board
+    while the block runs; its session ends afterwards (timers, watchers, mounts stop)."""
+    b = Board(BoardState(flash=str(flash), **{"kind": "lopy4", **fields}))
+    runtime.set_current(b)
+    try:
+        yield b
+    finally:
+        b.new_session()
+        runtime.set_current(None)
+
+
+@pytest.fixture
+def board(tmp_path: Path) -> Iterator[Board]:
+    """An in-process LoPy4 whose time runs 100x faster (a test file may define its own ``board``)."""
+    with in_process_board(tmp_path / "flash", time_scale=100.0) as b:
+        yield b
+
+
+def outputs(where: Board | Path, source: str) -> list[dict]:
+    """The lines of ``source`` (``"PWM"``, ``"I2C"`` ...) in a board's peripherals.jsonl (``where``: the
+    board, or its flash folder)."""
+    path = (
+        where.flash.private("peripherals.jsonl")
+        if isinstance(where, Board)
+        else where / ".firmware-sim" / "peripherals.jsonl"
+    )
+    lines = path.read_text().splitlines() if path.exists() else []
+    return [line for line in map(json.loads, lines) if line["source"] == source]
 
 
 def python_script(path: str | Path) -> list[str]:

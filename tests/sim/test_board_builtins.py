@@ -5,24 +5,12 @@ wording, and ``sys`` reports the firmware's values (py/modbuiltins.c, py/builtin
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from firmware_sim import runtime
 from firmware_sim.runtime.board import Board
 from firmware_sim.runtime.board_builtins import BOARD_BUILTINS
-from firmware_sim.runtime.state import BoardState
 from firmware_sim.runtime.traceback import format_exception
-
-
-@pytest.fixture
-def board(tmp_path: Path) -> Iterator[Board]:
-    b = Board(BoardState(flash=str(tmp_path / "flash"), kind="lopy4"))
-    runtime.set_current(b)
-    yield b
-    runtime.set_current(None)
 
 
 def run_script(board: Board, source: str, name: str = "main.py") -> str:

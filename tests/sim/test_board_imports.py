@@ -10,17 +10,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import serial
 from conftest import ROOT
 
-from firmware_sim import runtime
 from firmware_sim.runtime.board import Board
 from firmware_sim.runtime.loader import indent_as_micropython
-from firmware_sim.runtime.state import BoardState
 from firmware_sim.testing import VirtualBoardProcess
 
 
@@ -30,14 +27,6 @@ def write_tree(root: Path, files: dict[str, str]) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
     return root
-
-
-@pytest.fixture
-def board(tmp_path: Path) -> Iterator[Board]:
-    b = Board(BoardState(flash=str(tmp_path / "flash"), kind="lopy4"))
-    runtime.set_current(b)
-    yield b
-    runtime.set_current(None)
 
 
 def run_main(board: Board, files: dict[str, str], capsys: pytest.CaptureFixture[str]) -> list[str]:

@@ -5,23 +5,10 @@ py/builtinimport.c, py/objexcept.c at tag v1.20.2.r6."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
-from firmware_sim import runtime
 from firmware_sim.runtime.board import Board
-from firmware_sim.runtime.state import BoardState
 from firmware_sim.runtime.traceback import format_exception
-
-
-@pytest.fixture
-def board(tmp_path: Path) -> Iterator[Board]:
-    b = Board(BoardState(flash=str(tmp_path / "flash"), kind="lopy4"))
-    runtime.set_current(b)
-    yield b
-    runtime.set_current(None)
 
 
 def last_line(board: Board, source: str) -> str:

@@ -11,21 +11,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import in_process_board
 
-from firmware_sim import runtime
 from firmware_sim.runtime import environment
 from firmware_sim.runtime.board import Board
-from firmware_sim.runtime.state import BoardState
 
 pytestmark = pytest.mark.unit
 
 
 @pytest.fixture
 def board(tmp_path: Path) -> Iterator[Board]:
-    b = Board(BoardState(flash=str(tmp_path / "flash"), kind="lopy4", time_scale=1000.0))
-    runtime.set_current(b)
-    yield b
-    runtime.set_current(None)
+    with in_process_board(tmp_path / "flash", time_scale=1000.0) as b:
+        yield b
 
 
 def write(path: Path, data: dict) -> None:
@@ -96,16 +93,12 @@ def test_the_test_process_value_wins_over_the_file_and_none_unsets_it(board) -> 
 
 def test_an_environment_option_file_is_read_instead_of_the_hidden_one(tmp_path: Path) -> None:
     chosen = tmp_path / "env.json"
-    b = Board(BoardState(flash=str(tmp_path / "flash"), environment=str(chosen)))
-    runtime.set_current(b)
-    try:
+    with in_process_board(tmp_path / "flash", environment=str(chosen)) as b:
         write(b.flash.private(environment.ENVIRONMENT_FILE), {"temperature": 1})
         assert environment.reading("temperature") is None  # not written yet
         write(chosen, {"temperature": 2})
         time.sleep(environment.POLL_INTERVAL * 2)
         assert environment.reading("temperature") == 2
-    finally:
-        runtime.set_current(None)
 
 
 def test_half_written_or_malformed_files_keep_the_last_good_values(board) -> None:

@@ -15,7 +15,7 @@ import sys
 import threading
 import time
 import types
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -24,18 +24,9 @@ from conftest import ROOT
 from firmware_sim import runtime
 from firmware_sim.runtime.board import Board
 from firmware_sim.runtime.modtable import BUILTIN
-from firmware_sim.runtime.state import BoardState
 
 SECRET = "host secret\n"
 INSIDE = "board file\n"
-
-
-@pytest.fixture
-def board(tmp_path: Path) -> Iterator[Board]:
-    b = Board(BoardState(flash=str(tmp_path / "flash"), kind="lopy4"))
-    runtime.set_current(b)
-    yield b
-    runtime.set_current(None)
 
 
 def board_open(board: Board) -> Callable:

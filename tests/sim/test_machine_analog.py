@@ -8,13 +8,11 @@ from __future__ import annotations
 import json
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import raises
+from conftest import outputs, raises
 
-from firmware_sim import runtime
 from firmware_sim.modules import machine
 from firmware_sim.runtime import environment
 from firmware_sim.runtime.board import Board
@@ -22,20 +20,6 @@ from firmware_sim.runtime.state import BoardState
 
 INVALID = "invalid argument(s) value"
 NOT_POSSIBLE = "the requested operation is not possible"
-
-
-@pytest.fixture
-def board(tmp_path: Path) -> Iterator[Board]:
-    b = Board(BoardState(flash=str(tmp_path / "flash"), kind="lopy4", time_scale=100.0))
-    runtime.set_current(b)
-    yield b
-    runtime.set_current(None)
-
-
-def outputs(board: Board, source: str) -> list[dict]:
-    path = board.flash.private("peripherals.jsonl")
-    lines = path.read_text().splitlines() if path.exists() else []
-    return [line for line in map(json.loads, lines) if line["source"] == source]
 
 
 def linear_mv(raw: int, attn: int, vref: int = 1100, bits: int = 12) -> int:

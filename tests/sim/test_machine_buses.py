@@ -7,12 +7,11 @@ what a test sees of them in ``peripherals.jsonl``. The chips here are tiny model
 from __future__ import annotations
 
 import io
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import raises
+from conftest import outputs, raises
 
 from firmware_sim import runtime
 from firmware_sim.hardware import i2c as i2c_wires
@@ -49,12 +48,6 @@ def run_script(board: Board, source: str) -> str:
     except Exception as exc:
         out.write(format_exception(exc, board.loader.files).splitlines()[-1] + "\n")
     return out.getvalue()
-
-
-def outputs(board: Board, source: str) -> list[dict]:
-    path = board.flash.private("peripherals.jsonl")
-    lines = path.read_text().splitlines() if path.exists() else []
-    return [line for line in map(json.loads, lines) if line["source"] == source]
 
 
 class RegisterChip:

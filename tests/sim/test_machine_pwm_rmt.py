@@ -4,14 +4,13 @@ pulses received from the environment, and a buzzer script on a real board proces
 
 from __future__ import annotations
 
-import json
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import raises, run_board
+from conftest import outputs, raises, run_board
 
 from firmware_sim import runtime
 from firmware_sim.modules import machine
@@ -20,21 +19,6 @@ from firmware_sim.runtime.board import Board
 from firmware_sim.runtime.state import BoardState
 
 PWM, RMT = machine.PWM, machine.RMT
-
-
-@pytest.fixture
-def board(tmp_path: Path) -> Iterator[Board]:
-    b = Board(BoardState(flash=str(tmp_path / "flash"), kind="lopy4", time_scale=100.0))
-    runtime.set_current(b)
-    yield b
-    runtime.set_current(None)
-
-
-def outputs(flash: Path, source: str) -> list[dict]:
-    """The lines of ``source`` in the board's peripherals.jsonl."""
-    path = flash / ".firmware-sim" / "peripherals.jsonl"
-    lines = [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
-    return [line for line in lines if line["source"] == source]
 
 
 def recorded(board: Board, source: str) -> list[dict]:

@@ -9,34 +9,16 @@ import json
 import os
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import raises, run_board
+from conftest import outputs, raises, run_board
 
-from firmware_sim import runtime
 from firmware_sim.modules import machine, uos
 from firmware_sim.runtime import environment
 from firmware_sim.runtime.board import Board
-from firmware_sim.runtime.state import BoardState
 
 Touch, SD, CAN = machine.Touch, machine.SD, machine.CAN
-
-
-@pytest.fixture
-def board(tmp_path: Path) -> Iterator[Board]:
-    b = Board(BoardState(flash=str(tmp_path / "flash"), kind="lopy4", time_scale=100.0))
-    runtime.set_current(b)
-    yield b
-    b.new_session()  # what the session started (a CAN watcher, the card's mount) ends
-    runtime.set_current(None)
-
-
-def outputs(flash: Path, source: str) -> list[dict]:
-    path = flash / ".firmware-sim" / "peripherals.jsonl"
-    lines = [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
-    return [line for line in lines if line["source"] == source]
 
 
 def write_environment(flash: Path, values: dict) -> None:
