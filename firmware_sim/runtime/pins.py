@@ -260,7 +260,7 @@ def read(pin_id: str, board: Board | None = None) -> int:
 
 # -- files that live for one run of the board --------------------------------------------------------
 
-_RUN_SCOPED = ("rgbled.jsonl", TIMELINE_FILE, "peripherals.jsonl", "rtc-memory.bin", "wake.json")
+_RUN_SCOPED = ("rgbled.jsonl", TIMELINE_FILE, "peripherals.jsonl", "rtc-memory.bin", "wake.json", "uart.json")
 _runs_seen: set[Path] = set()
 _runs_lock = threading.Lock()
 

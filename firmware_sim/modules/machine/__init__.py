@@ -14,7 +14,8 @@ the firmware does there:
   outputs there, or through the board's hidden ``pins.json`` / ``pins.jsonl`` files).
 * :mod:`.timer` (``Timer.Alarm`` on :mod:`.alarms`, ``Timer.Chrono``), :mod:`.rtc_wdt` (``RTC``, whose
   ``ntp_sync()`` sends nothing, and ``WDT``, which reboots the board with ``WDT_RESET`` when it is not
-  fed in time, on :mod:`.watchdog`), :mod:`.uart` (``UART(0)`` is the REPL's UART).
+  fed in time, on :mod:`.watchdog`), :mod:`.uart` (``UART(0)`` is the REPL's UART; UART 1 and 2 talk
+  to the device on :mod:`firmware_sim.hardware.serial_lines`), :mod:`.mem` (``mem8``/``mem16``/``mem32``).
 * :mod:`.system`: ``unique_id``, ``freq``, ``info``, ``main``, ``disable_irq`` / ``enable_irq`` ...
 * :mod:`.state`: what the module keeps for a board session, a part of the board (closed at a soft
   reset); :mod:`.consts`: the constants and error messages.
@@ -49,6 +50,7 @@ from .consts import (
 )
 from .dac import DAC
 from .i2c import I2C
+from .mem import mem8, mem16, mem32
 from .pin import Pin
 from .pwm import PWM
 from .resets import (
@@ -93,6 +95,7 @@ __all__ = [
 ]  # fmt: skip
 __all__ += ["I2C", "SPI", "ADC", "DAC"]  # buses and analog (i2c.py, spi.py, adc.py, dac.py)
 __all__ += ["PWM", "RMT", "Touch", "SD", "CAN"]  # pwm.py, rmt.py, touch.py, sd.py, can.py
+__all__ += ["mem8", "mem16", "mem32"]  # mem.py
 _SIMULATOR_NAMES = ("mac_address", "board_module")  # for the simulator: scripts do not see them
 _BOARD_NAMES = tuple(name for name in __all__ if name not in _SIMULATOR_NAMES)
 

@@ -36,19 +36,25 @@ def pin_named(machine: Machine, name: str) -> Pin:
 
 
 class _PinGroup:
-    """``Pin.module`` / ``Pin.exp_board``: the board's pins by name."""
+    """``Pin.module`` / ``Pin.exp_board``: the board's pins by name. On the board each is a type object
+    (``pin_module_pins_obj_type`` named ``cpu``, ``pin_exp_board_pins_obj_type`` named ``board``), so it
+    prints as ``<class 'cpu'>`` and a missing name is the type's AttributeError."""
 
-    def __init__(self, names: dict[str, str]) -> None:
+    def __init__(self, type_name: str, names: dict[str, str]) -> None:
+        self._type_name = type_name
         self._names = names
 
     def __getattr__(self, name: str) -> Pin:
         target = self._names.get(name)
         if target is None:
-            raise AttributeError(f"type object has no attribute '{name}'")
+            raise AttributeError(f"type object '{self._type_name}' has no attribute '{name}'")
         return pin_named(machine_part(), target)
 
     def __dir__(self) -> list[str]:
         return sorted(self._names)
+
+    def __repr__(self) -> str:
+        return f"<class '{self._type_name}'>"
 
 
 class Pin:
@@ -58,8 +64,8 @@ class Pin:
     PULL_UP, PULL_DOWN = pins.PULL_UP, pins.PULL_DOWN
     IRQ_RISING, IRQ_FALLING, IRQ_LOW_LEVEL, IRQ_HIGH_LEVEL = 1, 2, 4, 5
 
-    module = _PinGroup({name: name for name in pins.GPIO})
-    exp_board = _PinGroup(pins.EXP_BOARD)
+    module = _PinGroup("cpu", {name: name for name in pins.GPIO})
+    exp_board = _PinGroup("board", pins.EXP_BOARD)
 
     _machine: Machine
     _name: str
