@@ -13,6 +13,7 @@ import threading
 from typing import TYPE_CHECKING, Protocol
 
 from ..runtime import current
+from .shields import fit
 
 if TYPE_CHECKING:
     from ..runtime.board import Board
@@ -32,11 +33,14 @@ class I2CDevice(Protocol):
 
 
 class I2CBuses:
-    """The I2C devices of one board, by the pins of their bus (a board part: ``board.part(I2CBuses)``)."""
+    """The I2C devices of one board, by the pins of their bus (a board part: ``board.part(I2CBuses)``).
+    Made on the first use of the buses, with the chips of the board's expansion board (``--shield``,
+    :func:`.shields.fit`) already on them."""
 
     def __init__(self, board: Board) -> None:
         self._lock = threading.Lock()
         self._devices: dict[tuple[str, str], dict[int, I2CDevice]] = {}
+        fit(board, self)
 
     def attach(self, sda: str, scl: str, device: I2CDevice) -> None:
         """Put ``device`` on the bus of pins ``sda``/``scl`` (canonical names: ``'P22'``, ``'P21'``)."""

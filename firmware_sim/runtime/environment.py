@@ -117,16 +117,16 @@ class Environment:
         self._file_id = found
         self._file = data if isinstance(data, dict) else {}
 
-    def reading(self, key: str, default: Any = None) -> Any:
-        """The value of ``key`` now (``'temperature'``, or ``'voltage/P16'`` for a member of an object);
-        ``default`` when the test set none."""
+    def reading(self, key: str, default: Any = None, at: float | None = None) -> Any:
+        """The value of ``key`` now, or at board time ``at`` (``'temperature'``, or ``'voltage/P16'``
+        for a member of an object); ``default`` when the test set none."""
         with self._lock:
             self._sync()
             first, *rest = key.split("/")
             source = self._set if first in self._set else self._file
             if first not in source:
                 return default
-            value = resolve(source[first], self._now())
+            value = resolve(source[first], self._now() if at is None else at)
         for part in rest:
             if not isinstance(value, dict) or part not in value:
                 return default
@@ -155,9 +155,10 @@ def environment(board: Board | None = None) -> Environment:
     return (current() if board is None else board).part(Environment)
 
 
-def reading(key: str, default: Any = None, board: Board | None = None) -> Any:
-    """What the outside world sets for ``key`` at the board's time now (see the module's docstring)."""
-    return environment(board).reading(key, default)
+def reading(key: str, default: Any = None, board: Board | None = None, at: float | None = None) -> Any:
+    """What the outside world sets for ``key`` at the board's time now, or at board time ``at`` (a chip
+    that reports the past, such as a GPS's buffered sentences; see the module's docstring)."""
+    return environment(board).reading(key, default, at)
 
 
 def set(key: str, value: Any, board: Board | None = None) -> None:  # noqa: A001 - the test's verb

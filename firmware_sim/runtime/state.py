@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 ENV_STATE = "FIRMWARE_SIM_BOARD_STATE"
 
@@ -25,6 +26,10 @@ class BoardState:
     time_scale: float = 1.0
     shield: str = "none"  # the expansion board: none, pysense, pysense2, pytrack, pytrack2
     environment: str | None = None  # --environment FILE (None: the hidden environment.json)
+    shield_state: dict[str, Any] = field(default_factory=dict)  # the shield's own chips (its PIC's memory)
+    lora_medium: str | None = None  # --lora-medium NAME (None: network.lora.medium.default_name())
+    lora_path_loss: dict[str, float] = field(default_factory=dict)  # --lora-link PEER=120dB
+    lora_distance: dict[str, float] = field(default_factory=dict)  # --lora-link PEER=2km (metres)
     deadline: float | None = None  # time.monotonic() at which --timeout stops the board
     reset_cause: int = PWRON_RESET
     wake_reason: int = PWRON_WAKE

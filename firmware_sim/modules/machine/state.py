@@ -40,6 +40,7 @@ class Machine:
         self.wake_pins: tuple[list[str], int] | None = None  # pin_sleep_wakeup(): (pin names, mode)
         self._objects: dict[Hashable, object] = {}
         self._listening: set[str] = set()  # pins with a callback set in this session
+        board.on_reset(self.silence)  # whatever takes the board down (a shield's PIC cutting its power)
 
     def one(self, key: Hashable, make: Callable[[], T]) -> T:
         """The session's one object for ``key`` (``('Pin', 'P10')``, ``('UART', 1)`` ...), made by
@@ -58,6 +59,11 @@ class Machine:
             else:
                 self._listening.add(name)
         pins.bank(self.board).set_listener(name, listener)
+
+    def silence(self) -> None:
+        """No interrupt handler, alarm or watchdog of this session runs any more."""
+        self.asleep.set()
+        self.irq.stop()
 
     def go_down(self) -> None:
         """The board is about to reset or deep-sleep: no interrupt runs any more, and the board's reset
