@@ -134,7 +134,8 @@ class Loader:
         self.flash = flash
         self.modules: dict[str, types.ModuleType] = {}
         self.files: set[str] = set()  # code filenames that are the board's own (for tracebacks)
-        self.path: list[str] = list(SYS_PATH)  # the board's sys.path: usys hands scripts this list
+        self.path: list[str] = list(SYS_PATH)
+        self._main: dict | None = None  # __main__'s namespace (main_globals)  # the board's sys.path: usys hands scripts this list
         # MicroPython 1.11's builtins as the firmware configures them (board_builtins.py)
         from .board_builtins import board_builtins
 
@@ -154,10 +155,24 @@ class Loader:
     def new_globals(self, name: str, display: str) -> dict:
         return {"__name__": name, "__file__": display, "__builtins__": self.builtins}
 
+    def main_globals(self) -> dict:
+        """The session's ``__main__`` namespace, one for boot.py, main.py and the REPL, as the firmware
+        runs them all in it (esp32/mptask.c, lib/utils/pyexec.c); it starts as the frozen ``_boot.py``
+        leaves it (``import os``, ``from machine import UART``), so a script's bare ``os`` or a name
+        boot.py defined works in main.py as on the board."""
+        if self._main is None:
+            self._main = {"__name__": "__main__", "__builtins__": self.builtins}
+            self._main["os"] = self.import_module("os")
+            self._main["UART"] = self.import_module("machine", fromlist=("UART",)).UART
+        return self._main
+
     def run(self, board_path: str, display: str) -> None:
-        """Run a script file of the flash as ``__main__`` (``boot.py``, ``main.py``)."""
+        """Run a script file of the flash in ``__main__`` (``boot.py``, ``main.py``: :meth:`main_globals`),
+        its ``__file__`` set as pyexec does."""
         code = self.compile(board_path, display)
-        exec(code, self.new_globals("__main__", display))
+        namespace = self.main_globals()
+        namespace["__file__"] = display
+        exec(code, namespace)
 
     # -- import ------------------------------------------------------------------------------------
 

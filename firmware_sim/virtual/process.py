@@ -187,13 +187,14 @@ class VirtualBoard(Board):
         self.loader.builtins["input"] = self._input
         self.loader.builtins["help"] = self._help
         self.loader.files.add("<stdin>")
-        self.globals = {"__name__": "__main__", "__builtins__": self.loader.builtins}
+        self.globals = self.loader.main_globals()
         self.interrupt_char = CTRL_C
         self.reset_char = CTRL_F
 
     def _boot_scripts(self, run_main: bool) -> bool:
         """Run boot.py, then (``run_main``) main.py; True when one of them asked for a soft reset."""
         for name, display in self.boot_scripts(run_main):
+            self.globals["__file__"] = display  # as pyexec_file stores it
             compile_script = partial(self.loader.compile, name, display)
             error, system_exit = self._run(compile_script, main=name != "boot.py")
             if system_exit:

@@ -239,6 +239,19 @@ def test_tab_conversion_keeps_lines_strings_and_continuations() -> None:
 
 
 @pytest.mark.process
+def test_boot_py_and_main_py_share_main_as_on_the_firmware(board, capsys) -> None:
+    # mptask.c runs the frozen _boot.py (import os; from machine import UART), boot.py and main.py in one
+    # __main__: a name boot.py made, and a bare os, are there in main.py
+    files = {
+        "boot.py": "wlan_ssid = 'home'\n",
+        "main.py": "print(wlan_ssid, __file__, os.getcwd(), UART.__name__)\n",
+    }
+    write_tree(Path(board.state.flash), files)
+    board.loader.run("boot.py", "boot.py")
+    board.loader.run("main.py", "main.py")
+    assert capsys.readouterr().out.splitlines() == ["home main.py /flash UART"]
+
+
 def test_run_prints_a_failing_boot_py_then_runs_main_py(tmp_path: Path, ip: str) -> None:
     project = write_tree(
         tmp_path / "project",
