@@ -134,8 +134,8 @@ class Loader:
         self.flash = flash
         self.modules: dict[str, types.ModuleType] = {}
         self.files: set[str] = set()  # code filenames that are the board's own (for tracebacks)
-        self.path: list[str] = list(SYS_PATH)
-        self._main: dict | None = None  # __main__'s namespace (main_globals)  # the board's sys.path: usys hands scripts this list
+        self.path: list[str] = list(SYS_PATH)  # the board's sys.path: usys hands scripts this list
+        self._main: dict | None = None  # __main__'s namespace (main_globals)
         # MicroPython 1.11's builtins as the firmware configures them (board_builtins.py)
         from .board_builtins import board_builtins
 
