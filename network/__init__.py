@@ -1,10 +1,11 @@
 """Pycom's ``network`` module (firmware 1.20) for CPython: the firmware classes the emulator simulates.
 
-``network`` on the firmware (``esp32/mods/modnetwork.c``, v1.20.2.r6) holds ``WLAN``, ``LTE`` (FiPy and
-GPy only), ``Server``, ``Coap`` and ``MDNS`` (and ``LoRa``, ``Sigfox``, ``Bluetooth``, ``ETH``, which are
-not simulated). A plain Python process is a board with every simulated class; a simulated board
-(``firmware-sim run``) sees those its board kind and firmware have (``LTE`` only on FiPy and GPy; no
-``MDNS`` on 1.20.3.b0-b2, where ``MOD_MDNS_ENABLED`` is off by default).
+``network`` on the firmware (``esp32/mods/modnetwork.c``, v1.20.2.r6) holds ``WLAN``, ``LoRa`` (LoPy,
+LoPy4 and FiPy only), ``LTE`` (FiPy and GPy only), ``Server``, ``Coap`` and ``MDNS`` (and ``Sigfox``,
+``Bluetooth``, ``ETH``, which are not simulated). A plain Python process is a board with every simulated
+class; a simulated board (``firmware-sim run``) sees those its board kind and firmware have (``LoRa`` only
+on LoPy, LoPy4 and FiPy, ``LTE`` only on FiPy and GPy; no ``MDNS`` on 1.20.3.b0-b2, where
+``MOD_MDNS_ENABLED`` is off by default).
 
 Only the names in ``__all__`` are the firmware's. The submodules are internal to the emulator and never
 seen by a script on a simulated board: ``network.host`` (the board's address, address map and clock,
@@ -23,15 +24,18 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .coap.api.module import Coap
+    from .lora.api import LoRa
     from .lte import LTE
     from .services import MDNS, Server
     from .wlan import WLAN
 
 # in modnetwork.c's order
-__all__ = ["WLAN", "LTE", "Server", "Coap", "MDNS"]
+__all__ = ["WLAN", "LoRa", "Sigfox", "LTE", "Server", "Coap", "MDNS"]
 
 _HOMES = {
     "WLAN": ".wlan",
+    "LoRa": ".lora.api",
+    "Sigfox": ".sigfox",
     "LTE": ".lte",
     "Server": ".services",
     "Coap": ".coap.api.module",

@@ -1,5 +1,5 @@
 """The ``firmware-sim`` command (also ``python -m firmware_sim``): simulated boards (``run``, ``up``,
-``board``) and the serial runner's commands for real boards."""
+``board``), a virtual LoRa gateway (``gateway``) and the serial runner's commands for real boards."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import sys
 from typing import NoReturn
 
 from ..children import Stopped
-from . import board, check, run, up
+from . import board, check, gateway, run, up
 from .options import UsageError, print_error
 
 
@@ -30,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_parser(sub)
     up.add_parser(sub)
     board.add_parser(sub)
+    gateway.add_parser(sub)
     check.add_parser(sub)
     from ..serial.commands import add_commands
 

@@ -1,6 +1,6 @@
 """The board options, declared once: ``--board``, ``--firmware``, ``--ip``, ``--map``, ``--flash``,
-``--time-scale``, ``--shield``, ``--environment`` on the command line, and the same keys in a
-``firmware-sim up`` boards file.
+``--time-scale``, ``--shield``, ``--environment``, ``--lora-medium``, ``--lora-link`` on the command line,
+and the same keys in a ``firmware-sim up`` boards file.
 
 Each option is one :class:`BoardOption` (its flag, its TOML key, its help, how a value is checked);
 :func:`add_board_options` puts them on a command, :func:`from_args` and :func:`from_toml` check what the
@@ -28,6 +28,7 @@ from network import profile as profiles
 from ..report import print_error
 from ..runtime.kinds import KINDS
 from ..runtime.state import BoardState
+from .lora_options import check_lora_links, check_lora_medium, split_link_entry, toml_links
 
 __all__ = ["BOARD_OPTIONS", "BoardOption", "BoardOptions", "UsageError", "print_error"]
 
@@ -191,6 +192,22 @@ BOARD_OPTIONS: tuple[BoardOption, ...] = (
         "/flash/.firmware-sim/environment.json)",
         metavar="FILE",
     ),
+    BoardOption(
+        "--lora-medium",
+        "lora_medium",
+        check_lora_medium,
+        "the LoRa medium (the air) the board's radio is on: boards on the same name hear each other, "
+        "across processes, over loopback only (default: $FIRMWARE_SIM_LORA_MEDIUM, else 'lora')",
+        metavar="NAME",
+    ),
+    BoardOption(
+        "--lora-link",
+        "lora_link",
+        check_lora_links,
+        "the radio path to the board at loopback address PEER: a path loss (120dB) or a distance (2000m, "
+        "2km: free-space loss); repeatable (default: 10 m between any two boards)",
+        metavar="PEER=LOSS",
+    ),
 )
 BY_KEY = {option.key: option for option in BOARD_OPTIONS}
 
@@ -200,7 +217,7 @@ def add_board_options(parser: argparse.ArgumentParser) -> None:
     reads the same on every command (defaults: :class:`BoardOptions`)."""
     for option in BOARD_OPTIONS:
         kwargs: dict[str, Any] = {"dest": option.key, "help": option.help, "default": None}
-        if option.flag == "--map":
+        if option.flag in ("--map", "--lora-link"):
             kwargs.update(action="append")
         if option.metavar:
             kwargs["metavar"] = option.metavar
@@ -229,6 +246,8 @@ class BoardOptions:
     time_scale: float = 1.0
     shield: str = "none"
     environment: str | None = None
+    lora_medium: str | None = None
+    lora_link: dict[str, tuple[str, float]] = field(default_factory=dict)  # peer -> ("loss"|"distance", x)
 
     def reserve_ip(self, taken: tuple[str, ...] = ()) -> str:
         """The board's address: the one given, else a free 127.0.0.x reserved for this process (and the
@@ -258,6 +277,9 @@ class BoardOptions:
             time_scale=self.time_scale,
             shield=self.shield,
             environment=self.environment,
+            lora_medium=self.lora_medium,
+            lora_path_loss={peer: x for peer, (kind, x) in self.lora_link.items() if kind == "loss"},
+            lora_distance={peer: x for peer, (kind, x) in self.lora_link.items() if kind == "distance"},
             flash_is_temporary=temporary,
             **fields,
         )
@@ -273,10 +295,12 @@ def from_args(args: argparse.Namespace) -> BoardOptions:
         try:
             if option.key == "map":
                 values["map"] = option.check([_split_map_entry(item) for item in raw])
+            elif option.key == "lora_link":
+                values["lora_link"] = option.check([split_link_entry(item) for item in raw])
             else:
                 values[option.key] = option.check(raw)
         except ValueError as err:
-            shown = "" if option.key == "map" else f" {raw}"
+            shown = "" if option.key in ("map", "lora_link") else f" {raw}"
             raise UsageError(f"{option.flag}{shown}: {err}") from None
     return BoardOptions(**values)
 
@@ -292,6 +316,8 @@ def from_toml(entry: dict, where: str, board_names: dict[str, str]) -> BoardOpti
         try:
             if option.key == "map":
                 values["map"] = option.check(_toml_map(raw, board_names))
+            elif option.key == "lora_link":
+                values["lora_link"] = option.check(toml_links(raw, board_names))
             else:
                 values[option.key] = option.check(raw)
         except ValueError as err:

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..children import Children
-from . import options
+from . import gateway, options
+from .lora_options import check_lora_medium, lora_link_value
 from .options import UsageError
 
 KEYS = {"name", "path", "delay", *options.BY_KEY}
@@ -45,6 +46,20 @@ The file lists boards to start together; every output line is prefixed with the 
                              # pytrack2
   environment = "env.json"   # optional: what its sensors read, relative to this file (see the README)
   delay = 0.5                # optional: seconds to wait before starting this board
+  lora_medium = "lab"        # optional: the LoRa medium of this board (default: the file's, below)
+  lora_link = { gateway = "120dB" }
+                             # optional: path loss (or distance, "2km") from this board to another
+
+LoRa: the boards of one file share one radio medium (what one LoRa board sends, the others hear), and
+no other run hears them unless it names the same medium:
+
+  lora_medium = "lab"        # optional, top level: the file's medium (default: one of its own)
+
+  [[link]]                   # optional, one per pair: the radio path between two boards
+  boards = ["node", "gateway"]
+  path_loss = 120            # dB (RSSI = tx power - path loss), or:
+  distance = 2000            # metres ("2km" too): free-space loss at the frequency
+                             # (pairs without a link are 10 m apart)
 
 example:
   firmware-sim up --timeout 5 examples/two_boards/boards.toml
@@ -96,11 +111,11 @@ def load_toml(path: Path) -> dict:
 
 def board_tables(path: Path, data: dict) -> list[dict]:
     """The file's ``[[board]]`` tables, or UsageError saying what the file has instead."""
-    unknown = sorted(set(data) - {"board"})
+    unknown = sorted(set(data) - {"board", "lora_medium", "link", "gateway"})
     if unknown:
         raise UsageError(
             f"{path}: unknown top-level key(s) {', '.join(unknown)}; the file lists [[board]] tables "
-            "(see firmware-sim up --help)"
+            "(and lora_medium, [[link]]: see firmware-sim up --help)"
         )
     boards = data.get("board")
     if boards is None or boards == []:
@@ -124,7 +139,8 @@ def _delay(value: object, where: str) -> float:
 def plan(path: Path, args: argparse.Namespace) -> list[PlannedBoard]:
     """Check the whole file and return each board's ``firmware-sim run`` command line; free addresses
     are reserved for this process until it ends."""
-    boards = board_tables(path, load_toml(path))
+    data = load_toml(path)
+    boards = board_tables(path, data)
     names: list[str] = []
     for index, entry in enumerate(boards, 1):
         name = entry.get("name", f"board{index}")
@@ -147,18 +163,38 @@ def plan(path: Path, args: argparse.Namespace) -> list[PlannedBoard]:
             raise UsageError(
                 f"{where}: key 'path': {entry['path']!r} is not a path (e.g. path = \"sensor/\")"
             )
+    gateways = _gateway_tables(path, data, names)
     scale = _scale(args.time_scale)
     ips: dict[str, str] = {}
     for name, entry in zip(names, boards, strict=True):
         if "ip" in entry:
             ips[name] = options.from_toml({"ip": entry["ip"]}, f"{path}: board '{name}'", {}).reserve_ip()
-    for name in names:
+    for name, table in gateways.items():
+        if "ip" in table:
+            ips[name] = options.from_toml({"ip": table["ip"]}, f"{path}: gateway '{name}'", {}).reserve_ip()
+    for name in [*names, *gateways]:
         if name not in ips:
             ips[name] = options.BoardOptions().reserve_ip(taken=tuple(ips.values()))
+    medium = _file_medium(path, data)
+    links = lora_links(path, data.get("link", []), ips)
     planned = []
+    for name, table in gateways.items():  # first: the boards' first frames find them listening
+        where = f"{path}: gateway '{name}'"
+        command = gateway.gateway_command(
+            table,
+            where,
+            base=path.parent,
+            ip=ips[name],
+            medium=medium,
+            links=links.get(ips[name], {}),
+            scale=scale,
+            timeout=args.timeout,
+        )
+        planned.append(PlannedBoard(name, command, _delay(table.get("delay", 0), where)))
     for name, entry in zip(names, boards, strict=True):
         where = f"{path}: board '{name}'"
         board = options.from_toml(entry, where, ips)
+        board.lora_link = {**links.get(ips[name], {}), **board.lora_link}
         board.ip = ips[name]
         check_run = Path(path.parent, entry["path"])
         if not check_run.exists():
@@ -175,11 +211,81 @@ def plan(path: Path, args: argparse.Namespace) -> list[PlannedBoard]:
         command += ["--shield", board.shield]
         if "environment" in entry:
             command += ["--environment", str((path.parent / entry["environment"]).resolve())]
+        command += ["--lora-medium", board.lora_medium or medium]
+        for peer, (kind, amount) in board.lora_link.items():
+            command += ["--lora-link", f"{peer}={amount!r}{'dB' if kind == 'loss' else 'm'}"]
         if args.timeout is not None:
             command += ["--timeout", repr(args.timeout)]
         command.append(str(check_run))
         planned.append(PlannedBoard(name, command, _delay(entry.get("delay", 0), where)))
     return planned
+
+
+def _gateway_tables(path: Path, data: dict, board_names: list[str]) -> dict[str, dict]:
+    """The file's ``[[gateway]]`` tables by name (names unique among boards and gateways)."""
+    tables = data.get("gateway", [])
+    if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
+        raise UsageError(f"{path}: 'gateway' must be [[gateway]] tables (two brackets), one per gateway")
+    found: dict[str, dict] = {}
+    for index, table in enumerate(tables, 1):
+        name = table.get("name", f"gateway{index}")
+        if not isinstance(name, str) or not name.strip() or name in found or name in board_names:
+            raise UsageError(f"{path}: gateway {index}: key 'name': {name!r} is not a name of its own")
+        found[name] = table
+    return found
+
+
+def _file_medium(path: Path, data: dict) -> str:
+    """The file's LoRa medium: its ``lora_medium``, else one of this run's own."""
+    if "lora_medium" not in data:
+        return f"up-{os.getpid()}-{path.stem}"
+    try:
+        return check_lora_medium(data["lora_medium"])
+    except ValueError as err:
+        raise UsageError(f"{path}: key 'lora_medium': {err}") from None
+
+
+def lora_links(path: Path, tables: object, ips: dict[str, str]) -> dict[str, dict[str, tuple[str, float]]]:
+    """The ``[[link]]`` tables as each board's ``--lora-link`` entries (by address, both directions)."""
+    if isinstance(tables, dict) or not isinstance(tables, list):
+        raise UsageError(f"{path}: 'link' must be [[link]] tables (two brackets), one per pair of boards")
+    links: dict[str, dict[str, tuple[str, float]]] = {}
+    for index, table in enumerate(tables, 1):
+        where = f"{path}: link {index}"
+        if not isinstance(table, dict):
+            raise UsageError(f"{where}: not a table; write [[link]] then boards = [...] and path_loss = ...")
+        unknown = sorted(set(table) - {"boards", "path_loss", "distance"})
+        if unknown:
+            known = "boards, distance, path_loss"
+            raise UsageError(f"{where}: unknown key(s) {', '.join(unknown)}; known: {known}")
+        pair = table.get("boards")
+        if not isinstance(pair, list) or len(pair) != 2 or pair[0] == pair[1]:
+            example = 'boards = ["node", "gateway"]'
+            raise UsageError(f"{where}: key 'boards': give two board names, e.g. {example}")
+        for name in pair:
+            if name not in ips:
+                known = ", ".join(sorted(ips))
+                raise UsageError(f"{where}: key 'boards': no board is named {name!r} (boards: {known})")
+        if ("path_loss" in table) == ("distance" in table):
+            raise UsageError(f"{where}: give either path_loss (dB) or distance (metres), not both or neither")
+        key = "path_loss" if "path_loss" in table else "distance"
+        raw = table[key]
+        try:
+            if key == "path_loss":
+                if isinstance(raw, bool) or not isinstance(raw, (int, float)):
+                    raise ValueError(f"{raw!r} is not a number of dB (e.g. path_loss = 120)")
+                kind, amount = lora_link_value(f"{raw}dB")
+            else:
+                numeric = isinstance(raw, (int, float)) and not isinstance(raw, bool)
+                kind, amount = lora_link_value(f"{raw}m" if numeric else raw)
+                if kind != "distance":
+                    raise ValueError(f'{raw!r} is not a distance (e.g. distance = 2000 or "2km")')
+        except ValueError as err:
+            raise UsageError(f"{where}: key '{key}': {err}") from None
+        a, b = ips[pair[0]], ips[pair[1]]
+        links.setdefault(a, {})[b] = (kind, amount)
+        links.setdefault(b, {})[a] = (kind, amount)
+    return links
 
 
 def _scale(value: str | None) -> float:

@@ -49,6 +49,7 @@ DEFAULTS: dict[str, Any] = {
     "sigfox_pac": None,
     "sigfox_public_key": None,
     "sigfox_private_key": None,
+    "lora_region": 5,  # LoRa.EU868, as the Firmware Updater sets it (0xFF: none; modlora.c then refuses)
 }
 
 

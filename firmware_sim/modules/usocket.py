@@ -1,5 +1,8 @@
 """``usocket`` / ``socket`` on the board: real sockets, bound to the board's address, sent through the
-simulator's address map (only loopback is ever reached; an unmapped outside address is refused)."""
+simulator's address map (only loopback is ever reached; an unmapped outside address is refused).
+``socket(AF_LORA, SOCK_RAW)`` is a LoRa socket (``network/lora/socket.py``, as modlora.c's
+``lora_socket_*``); the LoRa names are on every board kind (the firmware has them on the LoPy, LoPy4 and
+FiPy only, where ``network.LoRa`` exists: elsewhere such a socket finds no network card)."""
 
 from __future__ import annotations
 
@@ -14,7 +17,8 @@ from ..runtime.buffers import as_buffer
 __all__ = [
     "AF_INET", "AF_INET6", "SOCK_STREAM", "SOCK_DGRAM", "SOCK_RAW", "IPPROTO_IP", "IPPROTO_TCP",
     "IPPROTO_UDP", "SOL_SOCKET", "SO_REUSEADDR", "IP_ADD_MEMBERSHIP", "error", "timeout", "getaddrinfo",
-    "socket",
+    "socket", "AF_LORA", "SOL_LORA", "SO_CONFIRMED", "SO_DR", "AF_SIGFOX", "SOL_SIGFOX", "SO_RX",
+    "SO_TX_REPEAT", "SO_OOB", "SO_BIT",
 ]  # fmt: skip
 
 AF_INET, AF_INET6 = 2, 10
@@ -22,6 +26,8 @@ SOCK_STREAM, SOCK_DGRAM, SOCK_RAW = 1, 2, 3
 IPPROTO_IP, IPPROTO_TCP, IPPROTO_UDP = 0, 6, 17
 SOL_SOCKET, SO_REUSEADDR = 0xFFF, 4
 IP_ADD_MEMBERSHIP = 3
+AF_LORA, SOL_LORA, SO_CONFIRMED, SO_DR = 0xA0, 0xFFF05, 0xF0002, 0xF0003  # modusocket.h
+AF_SIGFOX, SOL_SIGFOX, SO_RX, SO_TX_REPEAT, SO_OOB, SO_BIT = 0xA1, 0xFFF06, 0xF0004, 0xF0005, 0xF0006, 0xF0007
 error = OSError
 timeout = TimeoutError
 
@@ -55,6 +61,20 @@ def getaddrinfo(host: str, port: int, af: int = 0, type: int = 0, proto: int = 0
 
 
 class socket:  # noqa: N801  (board API)
+    def __new__(cls, *args, **kwargs):
+        """``socket_make_new``: ``AF_LORA`` makes a raw LoRa socket (type ``SOCK_RAW``, the default)."""
+        if args and not kwargs and len(args) <= 4 and args[0] == AF_LORA:
+            if len(args) > 1 and args[1] != SOCK_RAW:
+                raise OSError("incorrect socket type")
+            from network.lora.socket import LoRaSocket
+
+            return LoRaSocket()
+        if args and not kwargs and len(args) <= 4 and args[0] == AF_SIGFOX:
+            from network.sigfox import open_socket
+
+            return open_socket(*args[1:2])
+        return super().__new__(cls)
+
     def __init__(self, af: int = AF_INET, type: int = SOCK_STREAM, proto: int = 0, *, _wrap=None) -> None:
         self._bound = _wrap is not None
         if _wrap is not None:

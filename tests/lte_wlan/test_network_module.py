@@ -1,7 +1,8 @@
 """What ``network`` shows: the firmware's classes (``esp32/mods/modnetwork.c``) and nothing else.
 
-A plain Python process has every simulated class (``WLAN``, ``LTE``, ``Server``, ``Coap``, ``MDNS``); a
-simulated board only those of its kind and firmware: ``LTE`` on FiPy and GPy, no ``MDNS`` on 1.20.3.b2
+A plain Python process has every simulated class (``WLAN``, ``LoRa``, ``LTE``, ``Server``, ``Coap``,
+``MDNS``); a simulated board only those of its kind and firmware: ``LoRa`` on LoPy, LoPy4 and FiPy, ``LTE``
+on FiPy and GPy, no ``MDNS`` on 1.20.3.b2
 (its build has ``MOD_MDNS_ENABLED`` off). The emulator's own settings (``network.host`` ...) are not
 public names.
 """
@@ -19,9 +20,9 @@ import network
 
 @pytest.mark.unit
 def test_plain_python_has_every_simulated_firmware_class() -> None:
-    from network import LTE, MDNS, WLAN, Coap, Server  # noqa: F401
+    from network import LTE, MDNS, WLAN, Coap, LoRa, Server  # noqa: F401
 
-    assert network.__all__ == ["WLAN", "LTE", "Server", "Coap", "MDNS"]
+    assert network.__all__ == ["WLAN", "LoRa", "Sigfox", "LTE", "Server", "Coap", "MDNS"]
     assert not {"host", "addresses", "profile"} & set(network.__all__)
 
 
@@ -62,8 +63,8 @@ print(sorted(name for name in dir(network) if not name.startswith('_')))
 @pytest.mark.parametrize(
     ("kind", "firmware", "names"),
     [
-        ("lopy4", "docs", ["Coap", "MDNS", "Server", "WLAN"]),
-        ("fipy", "docs", ["Coap", "LTE", "MDNS", "Server", "WLAN"]),
+        ("lopy4", "docs", ["Coap", "LoRa", "MDNS", "Server", "Sigfox", "WLAN"]),
+        ("fipy", "docs", ["Coap", "LTE", "LoRa", "MDNS", "Server", "Sigfox", "WLAN"]),
         ("gpy", "1.20.2.r6", ["Coap", "LTE", "MDNS", "Server", "WLAN"]),
         ("wipy", "1.20.3.b2", ["Coap", "Server", "WLAN"]),
     ],
