@@ -1,5 +1,6 @@
 """An OTAA node script in the shape of Pycom's LoRaWAN examples joins a network server through the virtual
-gateway (``network.lora.gateway``), sends readings and receives a downlink, all over GWMP on loopback.
+gateway (``network.lora.gateway``), sends readings, receives a downlink, and after ``machine.deepsleep()``
+sends again on the session it kept with ``nvram_save``/``nvram_restore``, all over GWMP on loopback.
 
 The node is a ``firmware-sim run`` process on a LoRa medium shared with this test's gateway (across
 processes, loopback UDP); the network server is a few lines of GWMP here plus lora-packet (npm) for the
@@ -33,32 +34,43 @@ DEV_ADDR = "26012345"
 
 NODE = """\
 from network import LoRa
+import machine
 import socket
 import ubinascii
 import time
 
 lora = LoRa(mode=LoRa.LORAWAN, region=LoRa.EU868)
-dev_eui = ubinascii.unhexlify('{dev_eui}')
-app_eui = ubinascii.unhexlify('{app_eui}')
-app_key = ubinascii.unhexlify('{app_key}')
-
-lora.join(activation=LoRa.OTAA, auth=(dev_eui, app_eui, app_key), timeout=0, dr=5)
-while not lora.has_joined():
-    time.sleep(0.5)
-    print('Not joined yet...')
-print('joined')
+woke = machine.reset_cause() == machine.DEEPSLEEP_RESET
+if woke:
+    lora.nvram_restore()
+if not lora.has_joined():
+    dev_eui = ubinascii.unhexlify('{dev_eui}')
+    app_eui = ubinascii.unhexlify('{app_eui}')
+    app_key = ubinascii.unhexlify('{app_key}')
+    lora.join(activation=LoRa.OTAA, auth=(dev_eui, app_eui, app_key), timeout=0, dr=5)
+    while not lora.has_joined():
+        time.sleep(0.5)
+        print('Not joined yet...')
+    print('joined')
 
 s = socket.socket(socket.AF_LORA, socket.SOCK_RAW)
 s.setsockopt(socket.SOL_LORA, socket.SO_DR, 5)
 s.setblocking(False)
-for i in range(2):
-    pkt = b'PKT #' + bytes([i])
-    print('Sending:', pkt)
-    s.send(pkt)
-    time.sleep(4)
-    rx, port = s.recvfrom(256)
-    if rx:
-        print('Received: {{}}, on port: {{}}'.format(rx, port))
+if woke:
+    s.send(b'after sleep')
+    print('sent after sleep')
+else:
+    for i in range(2):
+        pkt = b'PKT #' + bytes([i])
+        print('Sending:', pkt)
+        s.send(pkt)
+        time.sleep(4)
+        rx, port = s.recvfrom(256)
+        if rx:
+            print('Received: {{}}, on port: {{}}'.format(rx, port))
+    lora.nvram_save()
+    print('sleeping')
+    machine.deepsleep(3000)
 """
 
 
@@ -70,7 +82,7 @@ def answer(server: Server, rx: gwmp.RxPacket, frame: bytes, delay_us: int, token
     assert ack.token == token and ack.error is None
 
 
-def test_an_otaa_node_joins_sends_and_receives_through_the_gateway(
+def test_an_otaa_node_joins_sends_receives_and_sleeps_through_the_gateway(
     tmp_path: Path,
     spawn,
     lorapacket: LoraPacket,  # noqa: F811 - the fixture
@@ -86,7 +98,7 @@ def test_an_otaa_node_joins_sends_and_receives_through_the_gateway(
         (tmp_path / "main.py").write_text(
             textwrap.dedent(NODE.format(dev_eui=DEV_EUI, app_eui=APP_EUI, app_key=APP_KEY))
         )
-        node = spawn(firmware_sim("run", "--lora-medium", medium_name, "--timeout", "40", str(tmp_path)))
+        node = spawn(firmware_sim("run", "--lora-medium", medium_name, "--timeout", "60", str(tmp_path)))
 
         rx = server.wait_for(gwmp.PushData, timeout=30, where=lambda m: m.rxpk).rxpk[0]
         request = lorapacket.call("decode", frame=rx.data, app_key=APP_KEY)
@@ -116,6 +128,14 @@ def test_an_otaa_node_joins_sends_and_receives_through_the_gateway(
                 answer(server, rx, bytes.fromhex(down["frame"]), 1_000_000, 2)
         assert counts == [counts[0], counts[0] + 1]
         assert node.wait_for(lambda out: "Received: b'hi', on port: 3" in out, 20), node.output
+
+        # machine.deepsleep() with the session in nvram: the next boot sends at once, no second join
+        rx = server.wait_for(gwmp.PushData, timeout=30, where=lambda m: m.rxpk).rxpk[0]
+        up = lorapacket.call("decode", frame=rx.data, nwk_skey=keys["nwk_skey"], app_skey=keys["app_skey"])
+        assert up["dev_addr"].upper() == DEV_ADDR and up["mic_ok"] is True, up
+        assert bytes.fromhex(up["payload"]) == b"after sleep" and up["fcnt"] == counts[0] + 2
+        assert node.wait_for(lambda out: "sent after sleep" in out, 20), node.output
+        assert node.output.count("joined\n") == 1
         assert gateway.stats()["tx_emitted"] == 2 and gateway.stats()["rx_forwarded"] >= 3
     finally:
         gateway.stop()
