@@ -27,8 +27,8 @@ from typing import Any
 
 from . import host
 from . import sigfox_radio as sr
-from .coap.api.mpargs import Param, check_count, parse, to_int
-from .lora.args import get_array_fixed_n, readable
+from .coap.api.mpargs import Param, check_count, get_array_fixed_n, parse, to_int
+from .lora.args import readable
 from .lora.settings import lora_mac
 
 __all__ = ["AF_SIGFOX", "SOL_SIGFOX", "SO_BIT", "SO_OOB", "SO_RX", "SO_TX_REPEAT", "Sigfox", "SigfoxSocket"]

@@ -16,7 +16,7 @@ from typing import Any
 from . import host
 from . import wlan_checks as wc
 from . import wlan_radio as wr
-from .coap.api.mpargs import Param, check_count, parse, to_int, to_str
+from .coap.api.mpargs import Param, check_count, get_array, get_array_fixed_n, parse, to_int, to_str
 from .wlan_checks import INVALID, NOT_AVAILABLE, NOT_POSSIBLE, NUM_TYPE, MacResult, ScanResult
 from .wlan_extras import INIT, UNSET, RadioExtras, check_enterprise, configure, str_or_none
 
@@ -129,7 +129,7 @@ class WLAN(RadioExtras):
         wc.validate_ssid(ssid)
         auth, key, user = wc.AUTH_MAX, None, None
         if auth_obj is not None:
-            sec = wc.get_array(auth_obj)
+            sec = get_array(auth_obj)
             if len(sec) == 1:
                 auth = wc.u8(sec[0])
                 if auth != wc.WPA2_ENT:
@@ -187,7 +187,7 @@ class WLAN(RadioExtras):
             netmask, gw, dns = radio.static.get(interface, (_NETMASK, gateway, gateway))
             return (ip, wc.format_ipv4(netmask), wc.format_ipv4(gw), wc.format_ipv4(dns))
         if isinstance(config, tuple):
-            items = wc.get_array_fixed(config, 4)
+            items = get_array_fixed_n(config, 4)
             _, netmask, gw, dns = (wc.parse_ipv4(item) for item in items)
             radio.static[interface] = (netmask, gw, dns)
             return None
@@ -249,7 +249,7 @@ class WLAN(RadioExtras):
             return None if radio.auth == wc.OPEN else (radio.auth, radio.key)
         auth, key = wc.OPEN, None
         if args[0] is not None:
-            sec = wc.get_array_fixed(args[0], 2)
+            sec = get_array_fixed_n(args[0], 2)
             auth, key = wc.u8(sec[0]), to_str(sec[1])
         radio.auth, radio.key = auth, key or ""
         return None

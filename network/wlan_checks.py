@@ -76,21 +76,6 @@ def i8(obj: object) -> int:
     return ((to_int(obj) & 0xFF) ^ 0x80) - 0x80
 
 
-def get_array(obj: object) -> list[Any]:
-    """``mp_obj_get_array``: the items of a tuple or list."""
-    if isinstance(obj, (tuple, list)):
-        return list(obj)
-    raise TypeError(f"object '{type(obj).__name__}' is not a tuple or list")
-
-
-def get_array_fixed(obj: object, length: int) -> list[Any]:
-    """``mp_obj_get_array_fixed_n``."""
-    items = get_array(obj)
-    if len(items) != length:
-        raise ValueError(f"requested length {length} but object has length {len(items)}")
-    return items
-
-
 def validate_mode(mode: int) -> None:
     if not STA <= mode <= STA_AP:
         raise ValueError(INVALID)

@@ -13,7 +13,7 @@ from typing import Any
 
 from . import wlan_checks as wc
 from . import wlan_radio as wr
-from .coap.api.mpargs import Param, check_count, parse, to_int, to_str
+from .coap.api.mpargs import Param, check_count, get_array_fixed_n, parse, to_int, to_str
 from .wlan_checks import NOT_POSSIBLE, NUM_TYPE, Country, JoinedAp, Packet, Protocols, StaAddress, StaInfo
 
 UNSET: Any = object()  # MP_OBJ_NULL: an argument not given at all
@@ -54,7 +54,7 @@ def configure(values: list[Any]) -> None:
         wc.validate_ssid(ssid_text)
     auth, key = wc.OPEN, None
     if auth_obj is not None:
-        sec = wc.get_array_fixed(auth_obj, 2)
+        sec = get_array_fixed_n(auth_obj, 2)
         auth, key = wc.u8(sec[0]), to_str(sec[1])
         if not 8 <= len(key.encode("utf-8", "surrogateescape")) <= 32:
             raise ValueError("invalid key length")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from ..coap.api.mpargs import check_count, to_int
+from ..coap.api.mpargs import check_count, get_array, get_array_fixed_n, to_int
 from . import args as A
 from .args import (
     INIT_ARGS,
@@ -164,7 +164,7 @@ class LoRa:
         if activation > A.ABP:
             raise ValueError(f"invalid activation type {A.s32(activation)}")
         if activation == A.OTAA:
-            items = A.get_array(auth)
+            items = get_array(auth)
             if len(items) == 2:
                 app_eui, app_key = A.readable(items[0]), A.readable(items[1])
                 dev_eui = lora_mac()
@@ -175,7 +175,7 @@ class LoRa:
                 app_eui, app_key = A.readable(items[1]), A.readable(items[2])
             keys: tuple[Any, ...] = (A.fixed(dev_eui, 8), A.fixed(app_eui, 8), A.fixed(app_key, 16))
         else:
-            items = A.get_array_fixed_n(auth, 3)
+            items = get_array_fixed_n(auth, 3)
             nwk_skey, app_skey = A.readable(items[1]), A.readable(items[2])
             keys = (u32(to_int(items[0])), A.fixed(nwk_skey, 16), A.fixed(app_skey, 16))
         region = ctl.config.region

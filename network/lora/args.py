@@ -113,20 +113,6 @@ def to_float(obj: object) -> float:
     raise TypeError(f"can't convert {type(obj).__name__} to float")
 
 
-def get_array(obj: object) -> list[Any]:
-    """``mp_obj_get_array`` (py/obj.c, 1.11)."""
-    if isinstance(obj, (tuple, list)):
-        return list(obj)
-    raise TypeError(f"object '{type(obj).__name__}' isn't a tuple or list")
-
-
-def get_array_fixed_n(obj: object, n: int) -> list[Any]:
-    items = get_array(obj)
-    if len(items) != n:
-        raise ValueError(f"requested length {n} but object has length {len(items)}")
-    return items
-
-
 def readable(obj: object) -> bytes:
     """``mp_get_buffer_raise(obj, MP_BUFFER_READ)``: bytes, bytearray, memoryview, array, or a str's UTF-8."""
     if isinstance(obj, str):

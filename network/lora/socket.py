@@ -24,9 +24,9 @@ from __future__ import annotations
 import struct
 from typing import Any
 
-from ..coap.api.mpargs import check_count, to_int
+from ..coap.api.mpargs import check_count, get_array_fixed_n, to_int
 from .args import LORA as MODE_LORA
-from .args import PAYLOAD_MAX, SLEEP, SOCKET_DR_DEFAULT, TIMED_OUT, data_rate_ok, get_array_fixed_n, readable
+from .args import PAYLOAD_MAX, SLEEP, SOCKET_DR_DEFAULT, TIMED_OUT, data_rate_ok, readable
 from .args import to_float as get_float
 from .control import Control, existing
 from .task import COMPLETED, ERROR, MSG_SIZE

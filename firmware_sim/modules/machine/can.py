@@ -22,14 +22,14 @@ import threading
 from collections import deque
 from typing import Any
 
-from network.coap.api.mpargs import Param, check_count, parse, to_int
+from network.coap.api.mpargs import Param, check_count, get_array, get_array_fixed_n, parse, to_int
 
 from ...runtime import environment
 from ...runtime.pins import POLL_INTERVAL
 from .bufargs import for_send
 from .consts import INVALID_ARGUMENTS, RESOURCE_NOT_AVAILABLE, to_float
 from .pin import find
-from .seqargs import get_array, get_array_fixed_n, wait_for
+from .seqargs import wait_for
 from .state import Machine, machine_part
 
 NORMAL, SILENT = 0, 1  # CAN_mode_t

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from network.coap.api.mpargs import Param, check_count, parse, to_int
+from network.coap.api.mpargs import Param, check_count, get_array_fixed_n, parse, to_int
 
 from ...hardware import i2c as wires
 from ...runtime import environment
@@ -34,15 +34,6 @@ _INIT = (Param("mode", MASTER), Param("baudrate", 100000, True), Param("pins", _
 _ADDR = Param("addr")
 _MEM = (_ADDR, Param("memaddr"))
 _ADDRSIZE = Param("addrsize", 8, True)
-
-
-def pin_pair(pins_arg: Any, n: int) -> list[Any]:
-    """``mp_obj_get_array_fixed_n(pins, n)``: a tuple or list of exactly ``n`` items."""
-    if not isinstance(pins_arg, (tuple, list)):
-        raise TypeError(f"object '{type(pins_arg).__name__}' isn't a tuple or list")
-    if len(pins_arg) != n:
-        raise ValueError(f"requested length {n} but object has length {len(pins_arg)}")
-    return list(pins_arg)
 
 
 def _addrsize(value: Any) -> int:
@@ -98,7 +89,7 @@ class I2C:
             self._driver = False
             self._sda = self._scl = None
         if pins_arg is not None:
-            chosen = _DEFAULT_PINS if pins_arg is _NULL else pin_pair(pins_arg, 2)
+            chosen = _DEFAULT_PINS if pins_arg is _NULL else get_array_fixed_n(pins_arg, 2)
             machine = machine_part()
             self._sda = find(machine, chosen[0]).id()
             self._scl = find(machine, chosen[1]).id()

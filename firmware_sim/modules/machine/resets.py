@@ -19,7 +19,7 @@ import time
 from typing import TYPE_CHECKING
 
 from network import profile as profiles
-from network.coap.api.mpargs import Param, check_count, parse, to_int
+from network.coap.api.mpargs import Param, check_count, get_array, parse, to_int
 
 from ...runtime import current, pins
 from .consts import (
@@ -93,8 +93,7 @@ def pin_sleep_wakeup(*args, **kwargs) -> None:
         args, kwargs, (Param("pins"), Param("mode"), Param("enable_pull", False))
     )
     mode = to_int(mode)
-    if not isinstance(wake_pins, (list, tuple)):
-        raise TypeError(f"object '{type(wake_pins).__name__}' is not a tuple or list")
+    wake_pins = get_array(wake_pins)
     machine = machine_part()
     names = [find(machine, pin).id() for pin in wake_pins]
     if mode not in (WAKEUP_ALL_LOW, WAKEUP_ANY_HIGH):

@@ -21,11 +21,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from network.coap.api.mpargs import Param, parse, to_int
+from network.coap.api.mpargs import Param, get_array_fixed_n, parse, to_int
 
 from ...runtime import current, environment
 from .pin import find
-from .seqargs import get_array_fixed_n, is_int, is_small_int, wait_for
+from .seqargs import is_int, is_small_int, wait_for
 from .state import Machine, machine_part
 
 RESOLUTION_NS = {2: 100, 3: 100, 4: 1000, 5: 1000, 6: 3125, 7: 3125}  # machrmt.c clk_div at 80 MHz

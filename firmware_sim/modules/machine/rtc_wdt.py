@@ -10,7 +10,7 @@ from __future__ import annotations
 import calendar
 import time
 
-from network.coap.api.mpargs import Param, check_count, parse, to_int, to_str
+from network.coap.api.mpargs import Param, check_count, get_array, parse, to_int, to_str
 
 from ...runtime import pins
 from .consts import INVALID_ARGUMENTS, RESOURCE_NOT_AVAILABLE
@@ -22,8 +22,7 @@ RTC_MEMORY_MAX = 2048
 
 def _datetime_epoch(value: object) -> float:
     """``(year, month, day[, hour[, minute[, second[, usecond[, tz]]]]])`` as seconds since 1970."""
-    if not isinstance(value, (tuple, list)):
-        raise TypeError(f"object '{type(value).__name__}' is not a tuple or list")
+    value = get_array(value)
     if not 3 <= len(value) <= 8:
         raise ValueError(INVALID_ARGUMENTS)
     fields = [to_int(item) for item in value[:7]] + [0] * (7 - min(len(value), 7))

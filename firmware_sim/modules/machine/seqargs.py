@@ -7,7 +7,7 @@ from __future__ import annotations
 import struct
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from ...runtime import current
 from ...runtime.pins import POLL_INTERVAL
@@ -15,21 +15,6 @@ from ...runtime.pins import POLL_INTERVAL
 T = TypeVar("T")
 _FLOAT32 = struct.Struct("f")
 SMALL_INT_MIN, SMALL_INT_MAX = -(2**30), 2**30 - 1  # a small int on the ESP32: 31 bits
-
-
-def get_array(obj: object) -> list[Any]:
-    """``mp_obj_get_array``: the items of a tuple or list, else TypeError."""
-    if isinstance(obj, (tuple, list)):
-        return list(obj)
-    raise TypeError(f"object '{type(obj).__name__}' isn't a tuple or list")
-
-
-def get_array_fixed_n(obj: object, n: int) -> list[Any]:
-    """``mp_obj_get_array_fixed_n``: a tuple or list of exactly ``n`` items."""
-    items = get_array(obj)
-    if len(items) != n:
-        raise ValueError(f"requested length {n} but object has length {len(items)}")
-    return items
 
 
 def is_int(obj: object) -> bool:

@@ -21,13 +21,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from network.coap.api.mpargs import Param, check_count, parse, to_int
+from network.coap.api.mpargs import Param, check_count, get_array_fixed_n, parse, to_int
 
 from ...hardware import spi as wires
 from ...runtime import environment, pins
 from . import bufargs
 from .consts import INVALID_ARGUMENTS, RESOURCE_NOT_AVAILABLE
-from .i2c import pin_pair
 from .pin import find
 from .state import machine_part
 
@@ -112,7 +111,7 @@ class SPI:
         self._pins = [None, None, None]
         if pins_arg is None:
             return
-        chosen = _DEFAULT_PINS[self._id] if pins_arg is _NULL else pin_pair(pins_arg, 3)
+        chosen = _DEFAULT_PINS[self._id] if pins_arg is _NULL else get_array_fixed_n(pins_arg, 3)
         machine = machine_part()
         for i, pin in enumerate(chosen):
             if pin is not None:

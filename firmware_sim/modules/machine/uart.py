@@ -29,7 +29,7 @@ import sys
 import time
 from typing import Any
 
-from network.coap.api.mpargs import Param, check_count, parse, to_int
+from network.coap.api.mpargs import Param, check_count, get_array, parse, to_int
 
 from ...hardware.serial_lines import SerialLine, serial_lines
 from ...runtime import environment
@@ -37,7 +37,7 @@ from ...runtime.pins import POLL_INTERVAL
 from . import bufargs
 from .consts import INVALID_ARGUMENTS, RESOURCE_NOT_AVAILABLE, to_float
 from .pin import find
-from .seqargs import float32, get_array
+from .seqargs import float32
 from .state import Machine, machine_part
 
 NOT_INITIALISED = "UART not Initialized!"

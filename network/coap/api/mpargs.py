@@ -91,3 +91,18 @@ def to_bytes(obj: object) -> bytes:
     if isinstance(obj, bytes):
         return obj
     raise TypeError(f"can't convert '{_type_name(obj)}' object to str implicitly")
+
+
+def get_array(obj: object) -> list[Any]:
+    """``mp_obj_get_array`` (py/obj.c, 1.11): the items of a tuple or list, else TypeError."""
+    if isinstance(obj, (tuple, list)):
+        return list(obj)
+    raise TypeError(f"object '{_type_name(obj)}' isn't a tuple or list")
+
+
+def get_array_fixed_n(obj: object, n: int) -> list[Any]:
+    """``mp_obj_get_array_fixed_n``: a tuple or list of exactly ``n`` items."""
+    items = get_array(obj)
+    if len(items) != n:
+        raise ValueError(f"requested length {n} but object has length {len(items)}")
+    return items
