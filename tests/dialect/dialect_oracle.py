@@ -14,15 +14,14 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
 import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
 
 import pytest
 from conftest import ROOT, need
+from peers.node import NodeProcess
 
 from firmware_sim import runtime
 from firmware_sim.runtime import syntax
@@ -47,51 +46,16 @@ class Outcome(NamedTuple):
         return f"{self.stdout!r}{end}"
 
 
-class MicroPythonVM:
+class MicroPythonVM(NodeProcess):
     """One node process running the MicroPython VM; :meth:`run` sends a snippet, returns its outcome."""
 
     def __init__(self, node: str) -> None:
-        self.proc = subprocess.Popen(
-            [node, str(RUNNER)],
-            cwd=ROOT,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            encoding="utf-8",
-            bufsize=1,
-        )
-        ready = self._read()
-        if not ready.get("ready"):
-            raise RuntimeError(f"the MicroPython VM did not start: {ready}")
-        self.count = 0
-
-    def _read(self) -> dict:
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()
-        if not line:
-            assert self.proc.stderr is not None
-            raise RuntimeError(f"the MicroPython VM ended: {self.proc.stderr.read()}")
-        return json.loads(line)
+        super().__init__(node, RUNNER, ROOT, "MicroPython VM")
 
     def run(self, code: str) -> Outcome:
-        assert self.proc.stdin is not None
-        self.count += 1
-        self.proc.stdin.write(json.dumps({"id": self.count, "code": code}) + "\n")
-        self.proc.stdin.flush()
-        answer = self._read()
-        assert answer["id"] == self.count, answer
+        answer = self.request(code=code)
         error = answer["error"]
         return Outcome(answer["stdout"], None if error is None else (error["type"], error["message"]))
-
-    def close(self) -> None:
-        if self.proc.stdin is not None:
-            self.proc.stdin.close()
-        try:
-            self.proc.wait(5)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
 
 
 @pytest.fixture(scope="session")
