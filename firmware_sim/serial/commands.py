@@ -165,7 +165,8 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
         "deploy",
         help="sync a project folder to /flash, reset, stream the output",
         description="Send the files of DIR whose SHA-256 differs from the board's copy under /flash "
-        "(each hash-verified and atomic; dot files, __pycache__ and *.pyc are skipped), soft-reset the "
+        "(each hash-verified and atomic; dot files, __pycache__ and *.pyc are skipped; a pymakr.conf or "
+        "pymakr.json selects the folder and files as Pymakr does), soft-reset the "
         "board so boot.py and main.py run, and stream its output until main.py ends, Ctrl-C (which "
         "stops the program on the board) or --timeout (the board keeps running).",
         epilog=SERIAL_EXAMPLES,

@@ -320,10 +320,18 @@ class RemoteFS:
             bar.done()
         return [dest for _, dest in pairs]
 
-    def sync(self, folder: Path, remote: str = FLASH, progress: bool | None = None) -> SyncResult:
-        """Send the files of ``folder`` whose SHA-256 differs from the board's copy (or that it lacks)."""
+    def sync(
+        self,
+        folder: Path,
+        remote: str = FLASH,
+        progress: bool | None = None,
+        chosen: list[tuple[Path, str]] | None = None,
+    ) -> SyncResult:
+        """Send the files of ``folder`` (or the ``chosen`` ones, with their paths relative to ``remote``)
+        whose SHA-256 differs from the board's copy (or that it lacks)."""
         root = remote_path(remote)
-        files = [(path, posixpath.join(root, rel)) for path, rel in local_files(folder)]
+        chosen = local_files(folder) if chosen is None else chosen
+        files = [(path, posixpath.join(root, rel)) for path, rel in chosen]
         remote_hashes = self.sha256_many(dest for _, dest in files)
         self.clean_parts({root} | {posixpath.dirname(dest) for _, dest in files})
         result = SyncResult()

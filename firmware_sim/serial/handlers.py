@@ -18,6 +18,7 @@ from .line import REPLY_TIMEOUT
 from .paths import FLASH
 from .ports import comports, describe
 from .printer import OutputPrinter, guarded
+from .pymakr import project_files
 from .session import ReplSession
 
 PORT_ENV = "FIRMWARE_SIM_PORT"
@@ -176,10 +177,11 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     folder = Path(args.dir)
     if not folder.is_dir():
         raise RunnerError(f"{folder}: not a folder", "give the project folder (the one with main.py)")
+    root, chosen = project_files(folder)  # a pymakr.conf/pymakr.json's selection, else every file
     printer = OutputPrinter()
     with _session(args) as session:
         _raw(session, args)
-        result = RemoteFS(session).sync(folder, FLASH, progress=args.progress)
+        result = RemoteFS(session).sync(root, FLASH, progress=args.progress, chosen=chosen)
         n = len(result.sent)
         print(
             f"deploy: sent {n} file{'s' if n != 1 else ''} ({result.bytes_sent} bytes), "
