@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ..children import stop_on
 from ..runtime.flash import MAX_LINKS
-from . import options
+from . import expect, options
 from .options import UsageError
 
 EXAMPLES = """\
@@ -36,11 +36,15 @@ examples:
       a minute of board time per second: sleep(60) takes one second
   firmware-sim run --port /dev/ttyACM0 main.py
       run the script on a real board instead (output live; the board options do not apply)
+  firmware-sim run --timeout 10 --expect-text "server up" --fail-text "sensor error" myproject/
+      CI check (Wokwi CI's exit codes): 0 as soon as the board prints "server up" (the board is
+      stopped then), 1 if it prints "sensor error" first, 42 if 10 s pass without "server up"
 
 exit status: 0 when the board was still running without error at --timeout (or finished),
 1 after an uncaught exception (a MicroPython-style traceback is printed) or a reboot loop, or
 (--strict) when `firmware-sim check` finds what the board cannot run,
-2 for a usage error.
+2 for a usage error. With --expect-text/--fail-text: 0 when the expected text appeared, 1 when a
+fail text appeared first, 42 when --timeout passed (or the board finished) without the expected text.
 """
 
 
@@ -68,8 +72,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--timeout",
         metavar="SECONDS",
         type=float,
-        help="stop the board after this many seconds; exit 0 if it was running fine",
+        help="stop the board after this many seconds; exit 0 if it was running fine (42 if an "
+        "--expect-text was not seen)",
     )
+    expect.add_options(run)
     add_allow_lan(run)
     run.add_argument(
         "--strict",
@@ -84,8 +90,21 @@ def check_project(path: Path) -> None:
         raise UsageError(f"{path}: no such file or folder; give a .py script or a project folder")
     if path.is_file() and path.suffix != ".py":
         raise UsageError(f"{path}: not a .py script; give a .py file or a folder with boot.py/main.py")
-    if path.is_dir() and not (path / "main.py").is_file() and not (path / "boot.py").is_file():
-        raise UsageError(f"{path}: this folder has neither main.py nor boot.py; it is not a board project")
+    if path.is_dir():
+        root = board_files(path)[0]
+        if not (root / "main.py").is_file() and not (root / "boot.py").is_file():
+            raise UsageError(f"{root}: this folder has neither main.py nor boot.py; not a board project")
+
+
+def board_files(path: Path) -> tuple[Path, list[tuple[Path, str]] | None]:
+    """The folder of project ``path`` that becomes /flash and, when a ``pymakr.conf``/``pymakr.json``
+    selects them (``serial/pymakr.py``), the files that go there; None: the whole folder."""
+    from ..serial.pymakr import PymakrError, project_files, read_rules
+
+    try:
+        return project_files(path) if read_rules(path) else (path, None)
+    except PymakrError as err:
+        raise UsageError(str(err)) from None
 
 
 def copy_project(path: Path, flash: Path) -> str:
@@ -98,8 +117,11 @@ def copy_project(path: Path, flash: Path) -> str:
     try:
         if path.is_file():
             replaced = copy_in(path, flash, "main.py")
+        elif path.resolve() == flash.resolve():
+            replaced = []
         else:
-            replaced = [] if path.resolve() == flash.resolve() else copy_in(path, flash)
+            root, files = board_files(path)
+            replaced = copy_in(root, flash) if files is None else copy_files(files, flash)
     except OSError as err:
         raise UsageError(f"{path}: could not put it on the flash in {flash}: {err.strerror or err}") from None
     for name in dict.fromkeys(replaced):
@@ -123,6 +145,32 @@ def copy_in(source: Path, root: Path, name: str | None = None) -> list[str]:
             _copy_tree(source, root_fd, "", replaced, os.fstat(root_fd))
         else:
             _copy_file(source, root_fd, name, name, replaced)
+    finally:
+        os.close(root_fd)
+    return replaced
+
+
+def copy_files(files: list[tuple[Path, str]], root: Path) -> list[str]:
+    """Copy each host file to its POSIX path (relative to the flash folder ``root``) as :func:`copy_in`
+    does: folders made as needed, no write through a symlink, a file inside ``root`` itself skipped."""
+    replaced: list[str] = []
+    inside = root.resolve()
+    root_fd = os.open(root, os.O_PATH | os.O_DIRECTORY)
+    try:
+        for source, rel in files:
+            base = source.parents[rel.count("/")].resolve()  # the folder that becomes /flash
+            if inside != base and inside.is_relative_to(base) and source.resolve().is_relative_to(inside):
+                continue  # the flash folder inside the project: never copied into itself
+            *folders, name = rel.split("/")
+            folder_fd = os.dup(root_fd)
+            try:
+                for depth, part in enumerate(folders, 1):
+                    sub = _own_folder(folder_fd, part, "/".join(folders[:depth]), replaced)
+                    os.close(folder_fd)
+                    folder_fd = sub
+                _copy_file(source, folder_fd, name, rel, replaced)
+            finally:
+                os.close(folder_fd)
     finally:
         os.close(root_fd)
     return replaced
@@ -187,6 +235,7 @@ def _copy_file(source: Path, parent_fd: int, name: str, shown: str, replaced: li
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    watch = expect.Watch.from_args(args)
     if args.port:
         extra = options.given(args)
         if extra:
@@ -208,7 +257,6 @@ def cmd_run(args: argparse.Namespace) -> int:
         if run_check(path):
             return 1  # what the board cannot run: named above, the board is not started
     board.reserve_ip()
-    from ..runtime.boot import boot
     from ..runtime.kinds import KINDS
 
     with stop_on((signal.SIGTERM, signal.SIGHUP)):  # until the board's own handlers: no flash left behind
@@ -224,7 +272,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 file=sys.stderr,
                 flush=True,
             )
-            return boot(state)  # never returns: the board ends the process
+            return expect.boot_watching(state, watch)  # never returns: the board ends the process
         except BaseException:
             if temporary:
                 shutil.rmtree(flash, ignore_errors=True)

@@ -16,6 +16,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from typing import NoReturn
 
 from .board import Board
@@ -95,10 +96,11 @@ class RunBoard(Board):
             raise KeyboardInterrupt
 
 
-def boot(state: BoardState) -> NoReturn:
+def boot(state: BoardState, make_board: Callable[[BoardState], RunBoard] = RunBoard) -> NoReturn:
     """Run the board until it stops, then end the process with its exit status. The board's threads
-    end with it, and no interpreter shutdown runs (nothing may wait on them or change the status)."""
-    board = RunBoard(state)
+    end with it, and no interpreter shutdown runs (nothing may wait on them or change the status).
+    ``make_board``: another ``RunBoard`` (``run --expect-text`` watches its output)."""
+    board = make_board(state)
     try:
         status = board.run()
     except BaseException:
