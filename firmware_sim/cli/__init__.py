@@ -1,5 +1,6 @@
 """The ``firmware-sim`` command (also ``python -m firmware_sim``): simulated boards (``run``, ``up``,
-``board``), a virtual LoRa gateway (``gateway``) and the serial runner's commands for real boards."""
+``board``, ``multitest``), a virtual LoRa gateway (``gateway``) and the serial runner's commands for
+real boards."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import sys
 from typing import NoReturn
 
 from ..children import Stopped
-from . import board, check, gateway, run, up
+from . import board, check, gateway, multitest, run, up
 from .options import UsageError, print_error
 
 
@@ -32,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     board.add_parser(sub)
     gateway.add_parser(sub)
     check.add_parser(sub)
+    multitest.add_parser(sub)
     from ..serial.commands import add_commands
 
     add_commands(sub)
