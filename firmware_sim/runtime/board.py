@@ -176,6 +176,11 @@ class Board:
         os._exit(status)
 
     def cleanup(self) -> None:
-        """Remove a temporary /flash (one given with --flash is kept)."""
+        """Remove a temporary /flash (one given with --flash is kept). The board's threads still run
+        meanwhile (the heartbeat may append to its timeline as the folder goes): try again while the
+        folder is there, a few times."""
         if self.state.flash_is_temporary:
-            shutil.rmtree(self.state.flash, ignore_errors=True)
+            for _ in range(5):
+                shutil.rmtree(self.state.flash, ignore_errors=True)
+                if not os.path.exists(self.state.flash):
+                    break
