@@ -29,13 +29,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    # --board-port and --board-kind come from the firmware-sim pytest plugin (firmware_sim/pytest_plugin.py)
     group = parser.getgroup("board", "board tests")
-    group.addoption(
-        "--board-port",
-        default=None,
-        help="run on this board (device path, 'auto' or socket://host:port) instead of a virtual one",
-    )
-    group.addoption("--board-kind", default="lopy4", help="kind of virtual board to start (default lopy4)")
     group.addoption(
         "--allow-lan",
         action="store_true",
@@ -71,7 +66,7 @@ def board_port(request: pytest.FixtureRequest) -> Iterator[str]:
         yield port
         return
     flash = tempfile.mkdtemp(prefix="board-tests-flash-")
-    kind = request.config.getoption("--board-kind")
+    kind = request.config.getoption("--board-kind") or "lopy4"
     try:
         board = VirtualBoardProcess("--pty", "--ip", free_address(), "--board", kind, flash=flash, cwd=ROOT)
     except RuntimeError as err:

@@ -1,0 +1,119 @@
+"""The firmware-sim pytest plugin (entry point ``pytest11``): test a Pycom project on a simulated
+board, or on a real one with ``--board-port``, with the same test file.
+
+    def test_greets(board):
+        board.expect(r"hello from (\\w+)")
+        assert board.eval("1 + 1") == 2
+
+Fixtures: ``board`` (the project booted, function scope) and ``boards`` (``boards("name",
+project=..., kind=..., shield=..., ...)`` for several boards). The object's API is
+:class:`firmware_sim.testkit.board.TestBoard`. Options (command line, else ini key ``firmware_sim_*``):
+``--board-port``, ``--board-kind``, ``--firmware``, ``--shield``, ``--time-scale``; the ini key
+``firmware_sim_project`` names the folder holding boot.py/main.py/lib (relative to the rootdir).
+
+Loading this module is cheap: it imports pytest only; the simulator and the serial runner load when a
+test asks for a board. A failing test's report gets a section with each board's whole output.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from .testkit.board import TestBoard
+
+SETTINGS = (  # option name, ini key, help
+    ("board_kind", "firmware_sim_board_kind", "board kind of simulated boards (lopy4, fipy, wipy ...)"),
+    ("firmware", "firmware_sim_firmware", "firmware behaviour of simulated boards (docs, 1.20.2.r6 ...)"),
+    ("shield", "firmware_sim_shield", "expansion board of simulated boards (pysense, pytrack ...)"),
+    ("time_scale", "firmware_sim_time_scale", "simulated board time runs this many times faster"),
+)
+BOARDS_KEY = pytest.StashKey[list]()  # the boards a test started, for its report
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("firmware-sim", "firmware-sim boards")
+    group.addoption(
+        "--board-port",
+        default=None,
+        help="run the board fixture on the board at PORT (a serial port, auto, or socket://127.0.0.1:N of "
+        "a `firmware-sim board`) instead of a simulated one: the project's changed files are sent to it",
+    )
+    for dest, ini, text in SETTINGS:
+        group.addoption("--" + dest.replace("_", "-"), dest=dest, default=None, help=f"{text} (ini: {ini})")
+        parser.addini(ini, text)
+    parser.addini(
+        "firmware_sim_project",
+        "the project folder (boot.py, main.py, lib/), relative to the rootdir (default: the rootdir)",
+    )
+
+
+def _setting(config: pytest.Config, dest: str, ini: str) -> str | None:
+    value = config.getoption(dest)
+    if value is None:
+        value = config.getini(ini) or None
+    return None if value is None else str(value).strip()
+
+
+def _project(config: pytest.Config, project: str | Path | None) -> Path:
+    root = Path(config.rootpath)
+    if project is None:
+        project = config.getini("firmware_sim_project") or "."
+    return (root / project).resolve()
+
+
+@pytest.fixture
+def boards(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable]:
+    """``boards(name, project=None, port=None, kind=None, firmware=None, shield=None, time_scale=None)``:
+    a booted board (simulated unless ``port``); all of them end with the test."""
+    from .testkit.launch import BoardOptions, start_board
+
+    config = request.config
+    started: list[TestBoard] = []
+    request.node.stash[BOARDS_KEY] = started
+
+    def start(name: str, project: str | Path | None = None, **options: Any) -> TestBoard:
+        defaults = {
+            "kind": _setting(config, "board_kind", "firmware_sim_board_kind"),
+            "firmware": _setting(config, "firmware", "firmware_sim_firmware"),
+            "shield": _setting(config, "shield", "firmware_sim_shield"),
+            "time_scale": _setting(config, "time_scale", "firmware_sim_time_scale"),
+        }
+        unknown = set(options) - {"port", *defaults}
+        if unknown:
+            raise TypeError(f"boards() got unknown options: {', '.join(sorted(unknown))}")
+        chosen = BoardOptions(project=_project(config, project), **{**defaults, **options})
+        flash = tmp_path_factory.mktemp(f"flash-{name}")
+        board = start_board(name, chosen, flash)
+        started.append(board)
+        return board
+
+    yield start
+    for board in started:
+        board.close()
+
+
+@pytest.fixture
+def board(request: pytest.FixtureRequest, boards: Callable) -> TestBoard:
+    """The project booted on a simulated board, or on the real one at ``--board-port``."""
+    return boards("board", port=request.config.getoption("board_port"))  # type: ignore[no-any-return]
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    started = item.stash.get(BOARDS_KEY, None)
+    if started and report.failed:
+        for one in started:
+            try:
+                text = one.output
+            except Exception as err:  # the line went away: what was read before
+                text = one.transcript.printable() + f"\n[firmware-sim: reading the board failed: {err}]"
+            report.sections.append((f"board {one.name!r} output", text))
+    return report
