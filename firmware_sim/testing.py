@@ -170,13 +170,13 @@ def alive(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
-def eventually(predicate: Callable[[], object], timeout: float) -> bool:
-    """Whether ``predicate()`` holds within ``timeout`` seconds (looked at every 50 ms)."""
+def eventually(predicate: Callable[[], object], timeout: float, interval: float = 0.05) -> bool:
+    """Whether ``predicate()`` holds within ``timeout`` seconds (looked at every ``interval``)."""
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         if predicate():
             return True
-        time.sleep(0.05)
+        time.sleep(interval)
     return bool(predicate())
 
 

@@ -8,6 +8,7 @@ peer is missing and ``CI=true``; elsewhere it is skipped with the install comman
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 import re
@@ -25,6 +26,7 @@ import pytest
 from firmware_sim import runtime
 from firmware_sim.runtime.board import Board
 from firmware_sim.runtime.state import BoardState
+from firmware_sim.runtime.traceback import format_exception
 from firmware_sim.testing import Process
 from network import host
 from network import profile as profiles
@@ -177,6 +179,19 @@ def board(tmp_path: Path) -> Iterator[Board]:
     """An in-process LoPy4 whose time runs 100x faster (a test file may define its own ``board``)."""
     with in_process_board(tmp_path / "flash", time_scale=100.0) as b:
         yield b
+
+
+def run_script(board: Board, source: str) -> str:
+    """Run ``source`` as the board's main.py: what it prints, then the last traceback line if it fails."""
+    with board.loader.builtins["open"]("/flash/main.py", "w") as f:
+        f.write(source)
+    out = io.StringIO()
+    board.loader.builtins["print"] = lambda *a, sep=" ", end="\n", **k: out.write(sep.join(map(str, a)) + end)
+    try:
+        board.loader.run("/flash/main.py", "main.py")
+    except Exception as exc:
+        out.write(format_exception(exc, board.loader.files).splitlines()[-1] + "\n")
+    return out.getvalue()
 
 
 def outputs(where: Board | Path, source: str) -> list[dict]:

@@ -17,6 +17,7 @@ import pytest
 from conftest import Reader, raises
 from peers.coap_peer import Peer
 
+from firmware_sim.testing import eventually
 from network import profile as profiles
 from network.coap.protocol import exchange
 from network.coap.protocol.codec import Message, decode, encode
@@ -93,12 +94,7 @@ def request(
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float = WAIT) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.01)
-    return predicate()
+    return eventually(predicate, timeout, interval=0.01)
 
 
 # -- the registry ---------------------------------------------------------------------------------------

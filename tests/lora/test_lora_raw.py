@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from conftest import free_loopback_ip
 
+from firmware_sim.testing import eventually
 from network import host
 from network.lora import settings
 from network.lora.air import RadioParams
@@ -45,12 +46,7 @@ def radio(ip: str):
 
 
 def wait_until(predicate, timeout: float = 5.0) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.01)
-    return predicate()
+    return eventually(predicate, timeout, interval=0.01)
 
 
 @pytest.mark.unit

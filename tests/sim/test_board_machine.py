@@ -23,6 +23,7 @@ from firmware_sim.modules import machine
 from firmware_sim.runtime import pins
 from firmware_sim.runtime.board import Board
 from firmware_sim.runtime.state import BoardState
+from firmware_sim.testing import eventually
 from network import profile as profiles
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,12 +44,7 @@ def board(tmp_path: Path) -> Iterator[Board]:
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.005)
-    return predicate()
+    return eventually(predicate, timeout, interval=0.005)
 
 
 def test_constants_are_the_firmwares() -> None:

@@ -20,6 +20,7 @@ from firmware_sim.hardware import i2c, l76, lis2hh12, ltr329, mpl3115a2, pic, sh
 from firmware_sim.runtime import environment, pins
 from firmware_sim.runtime.board import Board
 from firmware_sim.runtime.constfold import compile_board
+from firmware_sim.testing import eventually
 
 pytestmark = pytest.mark.unit
 
@@ -56,12 +57,7 @@ def read_mem(device, register: int, n: int = 1) -> bytes:
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.002)
-    return predicate()
+    return eventually(predicate, timeout, interval=0.002)
 
 
 # -- which chips each shield has ------------------------------------------------------------------

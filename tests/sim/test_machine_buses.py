@@ -6,12 +6,11 @@ what a test sees of them in ``peripherals.jsonl``. The chips here are tiny model
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import outputs, raises
+from conftest import outputs, raises, run_script
 
 from firmware_sim import runtime
 from firmware_sim.hardware import i2c as i2c_wires
@@ -20,7 +19,6 @@ from firmware_sim.modules import machine
 from firmware_sim.runtime import pins
 from firmware_sim.runtime.board import Board
 from firmware_sim.runtime.state import BoardState
-from firmware_sim.runtime.traceback import format_exception
 
 INVALID = "invalid argument(s) value"
 
@@ -35,19 +33,6 @@ def board(tmp_path: Path) -> Iterator[Board]:
     runtime.set_current(b)
     yield b
     runtime.set_current(None)
-
-
-def run_script(board: Board, source: str) -> str:
-    """Run ``source`` as the board's main.py: what it prints, then the last traceback line if it fails."""
-    with board.loader.builtins["open"]("/flash/main.py", "w") as f:
-        f.write(source)
-    out = io.StringIO()
-    board.loader.builtins["print"] = lambda *a, sep=" ", end="\n", **k: out.write(sep.join(map(str, a)) + end)
-    try:
-        board.loader.run("/flash/main.py", "main.py")
-    except Exception as exc:
-        out.write(format_exception(exc, board.loader.files).splitlines()[-1] + "\n")
-    return out.getvalue()
 
 
 class RegisterChip:

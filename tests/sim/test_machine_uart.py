@@ -6,7 +6,6 @@ in the style of real projects: a GPS reading NMEA sentences, a modem answering A
 
 from __future__ import annotations
 
-import io
 import json
 import threading
 import time
@@ -15,12 +14,12 @@ from functools import reduce
 from pathlib import Path
 
 import pytest
-from conftest import in_process_board, outputs, raises, run_board
+from conftest import in_process_board, outputs, raises, run_board, run_script
 
 from firmware_sim.hardware.serial_lines import Loopback, serial_lines
 from firmware_sim.modules import machine
 from firmware_sim.runtime.board import Board
-from firmware_sim.runtime.traceback import format_exception
+from firmware_sim.testing import eventually
 
 UART = machine.UART
 INVALID = "invalid argument(s) value"
@@ -41,26 +40,8 @@ def nmea(body: str) -> bytes:
     return f"${body}*{checksum:02X}\r\n".encode()
 
 
-def run_script(board: Board, source: str) -> str:
-    """Run ``source`` as the board's main.py: what it prints, then the last traceback line if it fails."""
-    with board.loader.builtins["open"]("/flash/main.py", "w") as f:
-        f.write(source)
-    out = io.StringIO()
-    board.loader.builtins["print"] = lambda *a, sep=" ", end="\n", **k: out.write(sep.join(map(str, a)) + end)
-    try:
-        board.loader.run("/flash/main.py", "main.py")
-    except Exception as exc:
-        out.write(format_exception(exc, board.loader.files).splitlines()[-1] + "\n")
-    return out.getvalue()
-
-
 def wait_until(predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.005)
-    return predicate()
+    return eventually(predicate, timeout, interval=0.005)
 
 
 @pytest.fixture
