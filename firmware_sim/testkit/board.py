@@ -25,6 +25,7 @@ from .transcript import Pattern, Transcript, compile_pattern
 if TYPE_CHECKING:
     from ..serial import ReplSession
     from ..testing import VirtualBoardProcess
+    from .coap import CoapClient
 
 PRIVATE = ".firmware-sim"  # the board's hidden folder in its flash (runtime/flash.py)
 TIMELINES = {"rgbled": "rgbled.jsonl", "pins": "pins.jsonl", "peripherals": "peripherals.jsonl"}
@@ -99,6 +100,17 @@ class TestBoard:
         self.address = address
         self.transcript = Transcript()
         self.files = BoardFiles(self)
+        self._coap: CoapClient | None = None
+
+    @property
+    def coap(self) -> CoapClient:
+        """A CoAP client bound to the board's address (:mod:`.coap`): ``board.coap.get("/temperature")``.
+        On a real board the address is unknown: give ``address=`` to its calls, else the test is skipped."""
+        if self._coap is None:
+            from .coap import CoapClient
+
+            self._coap = CoapClient(self.address)
+        return self._coap
 
     # what it prints
 
@@ -210,13 +222,19 @@ class TestBoard:
         folder.mkdir(exist_ok=True)
         return folder
 
-    def _merge_json(self, name: str, key: str, value: object, what: str) -> None:
+    def _merge_json(self, name: str, key: str, value: object, what: str, nested: bool = False) -> None:
         path = self._private(what) / name
         try:
             data = json.loads(path.read_text())
         except (OSError, ValueError):
             data = {}
-        data[key] = value
+        *outer, last = key.split("/") if nested else [key]
+        where = data
+        for part in outer:  # "voltage/P16" is {"voltage": {"P16": ...}}, as the board reads it
+            if not isinstance(where.get(part), dict):
+                where[part] = {}
+            where = where[part]
+        where[last] = value
         temp = path.with_name(f"{name}.{os.getpid()}.tmp")
         temp.write_text(json.dumps(data))
         os.replace(temp, path)  # whole, then renamed: the board never reads half a file
@@ -228,7 +246,7 @@ class TestBoard:
     def environment(self, key: str, value: object) -> None:
         """Set what a sensor or input reads (``"temperature"``, ``"voltage/P16"`` ...):
         environment.json; a value or ``{"timeline": [[t, value], ...]}``."""
-        self._merge_json("environment.json", key, value, f"environment({key!r})")
+        self._merge_json("environment.json", key, value, f"environment({key!r})", nested=True)
 
     def timeline(self, kind: str) -> list[dict[str, Any]]:
         """What the board's outputs did, with board times: ``"rgbled"``, ``"pins"``, ``"peripherals"``."""
@@ -252,6 +270,8 @@ class TestBoard:
 
     def close(self) -> None:
         """Drain, close the line, stop a simulated board's process (its output stays readable)."""
+        if self._coap is not None:
+            self._coap.close()
         try:
             self.drain()
         except Exception:
