@@ -35,6 +35,13 @@ ROOT = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
+def board_example_files() -> list[Path]:
+    """Every board file of examples/ (scripts, projects' boot.py/main.py/lib), not an example project's
+    own desktop tests (``examples/*/tests/``, run by pytest on the host)."""
+    examples = ROOT / "examples"
+    return sorted(p for p in examples.rglob("*.py") if "tests" not in p.relative_to(examples).parts[1:-1])
+
+
 def free_loopback_ip(port: int = 5683) -> str:
     """A random 127.x.y.z on which UDP ``port`` is free (checked by binding it)."""
     return host.free_address(port)

@@ -10,13 +10,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, board_example_files
 
 from firmware_sim.runtime import syntax
 from firmware_sim.runtime.flash import Flash
 from firmware_sim.runtime.loader import Loader
 
-EXAMPLES = sorted((ROOT / "examples").rglob("*.py"))
+EXAMPLES = board_example_files()
 
 
 def sim_run(project: Path, tmp_path: Path, **env: str) -> subprocess.CompletedProcess:

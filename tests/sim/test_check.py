@@ -7,12 +7,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, board_example_files
 
 from firmware_sim.check.methods import BOARD_METHODS, CPYTHON_ONLY
 from firmware_sim.cli import main
 
-EXAMPLES = sorted((ROOT / "examples").rglob("*.py"))
+EXAMPLES = board_example_files()
 
 
 def project(tmp_path: Path, files: dict[str, str]) -> Path:
