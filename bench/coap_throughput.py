@@ -260,8 +260,12 @@ def report(table: dict[tuple[str, str, int], tuple[Row, float, float]], ratio: d
 
 
 def _terminate(signum: int, frame: object) -> None:
-    """SIGTERM: unwind like Ctrl-C, so every process is stopped."""
     raise KeyboardInterrupt
+
+
+def stop_on_sigterm() -> None:
+    """SIGTERM unwinds like Ctrl-C, so every process a bench started is stopped (the bench tools share it)."""
+    signal.signal(signal.SIGTERM, _terminate)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -276,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.seconds <= 0 or args.warmup < 0 or not 1 <= args.rounds <= 20:
         parser.error("--seconds > 0, --warmup >= 0, 1 <= --rounds <= 20")
-    signal.signal(signal.SIGTERM, _terminate)
+    stop_on_sigterm()
     signal.signal(signal.SIGINT, signal.default_int_handler)  # also when started with SIGINT ignored
     procs = Processes()
     addrs = Addresses()

@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import signal
 import socket
 import sys
 import time
@@ -36,7 +35,7 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 sys.path[:0] = [str(BENCH), str(BENCH.parent)]
 
-from coap_throughput import Addresses, Processes, wait_ready  # noqa: E402
+from coap_throughput import Addresses, Processes, stop_on_sigterm, wait_ready  # noqa: E402
 from fuzzgen import Mutator, uri_path  # noqa: E402
 from procstat import rss_mb, slope_per_minute, udp_receive_drops  # noqa: E402
 
@@ -241,10 +240,6 @@ class Run:
         self.procs.stop_all()
 
 
-def _terminate(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datagrams", type=int, default=1_000_000, help="fuzzed datagrams (default 1e6)")
@@ -255,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.datagrams < 1 or args.seconds <= 0 or not 1 <= args.burst <= 1000:
         parser.error("--datagrams >= 1, --seconds > 0, 1 <= --burst <= 1000")
-    signal.signal(signal.SIGTERM, _terminate)
+    stop_on_sigterm()
     run = Run(args)
     try:
         print(f"fuzzing {run.ip}:{PORT}: up to {args.datagrams} datagrams in {args.seconds:g} s", flush=True)

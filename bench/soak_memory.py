@@ -27,7 +27,6 @@ import argparse
 import json
 import random
 import selectors
-import signal
 import socket
 import sys
 import time
@@ -37,7 +36,7 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 sys.path[:0] = [str(BENCH), str(BENCH.parent)]
 
-from coap_throughput import Addresses, Processes, wait_ready  # noqa: E402
+from coap_throughput import Addresses, Processes, stop_on_sigterm, wait_ready  # noqa: E402
 from procstat import rss_mb, slope_per_minute, udp_receive_drops  # noqa: E402
 
 from network.coap.protocol.codec import Message, ParseError, decode, encode  # noqa: E402
@@ -236,10 +235,6 @@ class Soak:
         }
 
 
-def _terminate(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=200, help="clients (default 200)")
@@ -263,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
         and 0.5 <= args.sample <= 60
     ):
         parser.error("check the ranges: 1-5000 clients, 1-65000 bytes, 0.5-60 s samples ...")
-    signal.signal(signal.SIGTERM, _terminate)
+    stop_on_sigterm()
     soak = Soak(args)
     print(
         f"soak: {args.clients} clients, GET and PUT of {args.min_size}-{args.max_size} bytes on "
