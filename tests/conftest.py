@@ -35,6 +35,15 @@ ROOT = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
+def write_tree(root: Path, files: dict[str, str]) -> Path:
+    """Write ``files`` (relative path -> text) under ``root``, folders made as needed; returns ``root``."""
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return root
+
+
 def board_example_files() -> list[Path]:
     """Every board file of examples/ (scripts, projects' boot.py/main.py/lib), not an example project's
     own desktop tests (``examples/*/tests/``, run by pytest on the host)."""

@@ -14,19 +14,11 @@ from pathlib import Path
 
 import pytest
 import serial
-from conftest import ROOT
+from conftest import ROOT, write_tree
 
 from firmware_sim.runtime.board import Board
 from firmware_sim.runtime.loader import indent_as_micropython
 from firmware_sim.testing import VirtualBoardProcess
-
-
-def write_tree(root: Path, files: dict[str, str]) -> Path:
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    return root
 
 
 def run_main(board: Board, files: dict[str, str], capsys: pytest.CaptureFixture[str]) -> list[str]:

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, board_example_files
+from conftest import ROOT, board_example_files, write_tree
 
 from firmware_sim.runtime import syntax
 from firmware_sim.runtime.flash import Flash
@@ -31,14 +31,6 @@ def sim_run(project: Path, tmp_path: Path, **env: str) -> subprocess.CompletedPr
         cwd=ROOT,
         env=environment,
     )
-
-
-def project(tmp_path: Path, files: dict[str, str]) -> Path:
-    root = tmp_path / "project"
-    for name, text in files.items():
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_text(text)
-    return root
 
 
 def board_traceback(*frames: str) -> str:
@@ -67,7 +59,7 @@ def fresh_cache(tmp_path, monkeypatch):
     ids=["f-string", "walrus"],
 )
 def test_main_py_the_board_cannot_compile_fails_with_the_boards_syntax_error(tmp_path, line):
-    main = project(tmp_path, {"main.py": f"print('never printed')\nvalue = 1\n{line}\n"})
+    main = write_tree(tmp_path / "project", {"main.py": f"print('never printed')\nvalue = 1\n{line}\n"})
     done = sim_run(main, tmp_path)
     assert done.returncode == 1
     assert "never printed" not in done.stdout  # the whole file is compiled before it runs
@@ -76,8 +68,8 @@ def test_main_py_the_board_cannot_compile_fails_with_the_boards_syntax_error(tmp
 
 @pytest.mark.process
 def test_lib_module_the_board_cannot_compile_fails_at_its_import(tmp_path):
-    main = project(
-        tmp_path,
+    main = write_tree(
+        tmp_path / "project",
         {
             "main.py": "print('before import')\nimport helper\nprint('after import')\n",
             "lib/helper.py": 'x = 1\n\nlabel = f"x={x}"\n',
@@ -93,8 +85,8 @@ def test_lib_module_the_board_cannot_compile_fails_at_its_import(tmp_path):
 
 @pytest.mark.process
 def test_a_valid_micropython_1_11_project_still_runs(tmp_path):
-    main = project(
-        tmp_path,
+    main = write_tree(
+        tmp_path / "project",
         {
             "boot.py": "import helper\n",
             "main.py": "import helper\nprint('value: %.1f' % helper.half(3), '{}'.format(helper.NAME))\n",
@@ -116,7 +108,9 @@ def test_a_second_boot_takes_the_verdicts_from_the_cache_without_running_mpy_cro
     wrapper = fake / "mpy-cross"
     wrapper.write_text(f'#!/bin/sh\necho "$@" >> "{calls}"\nexec "{mpy_cross}" "$@"\n')
     wrapper.chmod(wrapper.stat().st_mode | stat.S_IXUSR)
-    main = project(tmp_path, {"main.py": "import helper\nprint(helper.X)\n", "lib/helper.py": "X = 7\n"})
+    main = write_tree(
+        tmp_path / "project", {"main.py": "import helper\nprint(helper.X)\n", "lib/helper.py": "X = 7\n"}
+    )
     path = os.pathsep.join([str(fake.parent), os.environ.get("PYTHONPATH", "")])
 
     first = sim_run(main, tmp_path, PYTHONPATH=path)

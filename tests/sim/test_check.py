@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, board_example_files
+from conftest import ROOT, board_example_files, write_tree
 
 from firmware_sim.check.methods import BOARD_METHODS, CPYTHON_ONLY
 from firmware_sim.cli import main
@@ -15,19 +15,11 @@ from firmware_sim.cli import main
 EXAMPLES = board_example_files()
 
 
-def project(tmp_path: Path, files: dict[str, str]) -> Path:
-    root = tmp_path / "project"
-    for name, text in files.items():
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_text(text)
-    return root
-
-
 def test_removeprefix_is_flagged_with_file_and_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    root = project(
-        tmp_path,
+    root = write_tree(
+        tmp_path / "project",
         {"main.py": "import sensor\n", "lib/sensor.py": "name = 'dev-1'\nprint(name.removeprefix('dev-'))\n"},
     )
     assert main(["check", str(root)]) == 1
@@ -46,8 +38,8 @@ def test_other_methods_the_board_lacks_are_flagged(tmp_path: Path, call: str) ->
 
 
 def test_a_clean_project_exits_0(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    root = project(
-        tmp_path,
+    root = write_tree(
+        tmp_path / "project",
         {
             "main.py": "d = {}\nd.setdefault('a', []).append(1)\nl = [1].copy()\n"
             "print('x'.startswith('x'), 'a b'.split(), (5).to_bytes(2, 'big'), d.get('a'))\n"
@@ -58,8 +50,8 @@ def test_a_clean_project_exits_0(tmp_path: Path, capsys: pytest.CaptureFixture[s
 
 
 def test_a_method_the_project_defines_is_not_flagged(tmp_path: Path) -> None:
-    root = project(
-        tmp_path,
+    root = write_tree(
+        tmp_path / "project",
         {
             "main.py": "from lib.path import Path\nprint(Path('a/b').removeprefix('a/'))\n",
             "lib/path.py": "class Path:\n    def __init__(self, s):\n        self.s = s\n\n"
