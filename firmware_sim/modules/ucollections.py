@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections import namedtuple  # noqa: F401
 from typing import Any
 
+from network.coap.api.mpargs import to_int
+
 # the board's names: all a script sees
 __all__ = ["deque", "namedtuple"]
 
@@ -26,12 +28,12 @@ class deque:  # noqa: N801 - the board's name
     def __init__(self, iterable: Any, maxlen: Any, flags: Any = 0) -> None:
         if type(iterable) is not tuple or iterable:
             raise ValueError
-        limit = _int(maxlen)
+        limit = to_int(maxlen)
         if limit < 0:
             raise ValueError
         self._items: list[Any] = []
         self._maxlen = limit
-        self._flags = _int(flags)
+        self._flags = to_int(flags)
 
     def append(self, item: Any) -> None:
         if len(self._items) >= self._maxlen:
@@ -56,9 +58,3 @@ class deque:  # noqa: N801 - the board's name
 
     def __repr__(self) -> str:
         return f"<deque object at {id(self):x}>"
-
-
-def _int(value: Any) -> int:
-    if isinstance(value, int):
-        return int(value)
-    raise TypeError(f"can't convert {type(value).__name__} to int")

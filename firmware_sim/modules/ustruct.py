@@ -16,6 +16,8 @@ from __future__ import annotations
 import struct
 from typing import Any
 
+from network.coap.api.mpargs import to_int
+
 from ..runtime.buffers import as_buffer
 
 # the board's names: all a script sees
@@ -39,7 +41,7 @@ def _bytes(data: Any) -> memoryview:
 
 
 def _start(offset: Any, length: int) -> int:
-    start = offset if isinstance(offset, int) else _int(offset)
+    start = offset if isinstance(offset, int) else to_int(offset)
     if start < 0:  # from the end of the buffer
         start += length
         if start < 0:
@@ -79,7 +81,7 @@ def _value(order: str, code: str, value: Any) -> Any:
     if code.endswith("s"):
         return bytes(as_buffer(value))
     if code in _INTEGERS:
-        number = value if isinstance(value, int) else _int(value)
+        number = value if isinstance(value, int) else to_int(value)
         bits = 8 * struct.calcsize(order + code)
         number &= (1 << bits) - 1
         if code.islower() and number >= 1 << (bits - 1):
@@ -108,7 +110,3 @@ def pack_into(fmt: str, buffer: Any, offset: Any, *values: Any) -> None:
     if start + struct.calcsize(fmt) > len(buffer):
         raise ValueError("buffer too small")
     struct.pack_into(fmt, buffer, start, *_packed_values(fmt, values))
-
-
-def _int(value: Any) -> int:
-    raise TypeError(f"can't convert {type(value).__name__} to int")
