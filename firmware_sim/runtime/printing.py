@@ -149,10 +149,11 @@ def board_round(number: Any, ndigits: Any = None) -> Any:
         if ndigits is None:
             return number
         raise NotImplementedError
-    if ndigits is None or not isinstance(number, float):
-        return round(number) if ndigits is None else round(number, ndigits)
-    digits = ndigits.__index__()
-    mult = float32(10.0**digits)
+    if ndigits is None:
+        return round(number)
+    if not isinstance(number, float):
+        return round(number, ndigits)
+    mult = float32(10.0 ** ndigits.__index__())
     return float32(round(float32(float32(number) * mult)) / mult)
 
 
