@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from . import current
 from .pins import POLL_INTERVAL, run_file
+from .watched import WatchedJson
 
 if TYPE_CHECKING:
     from .board import Board
@@ -87,7 +88,7 @@ class Environment:
         self._lock = threading.Lock()
         self._set: dict[str, Any] = {}
         self._file: dict[str, Any] = {}
-        self._file_id: tuple[int, int, int] | None = None
+        self._watch = WatchedJson(self.path)
         self._checked = 0.0
         self._outputs: TextIO | None = None
 
@@ -100,22 +101,9 @@ class Environment:
         if now - self._checked < POLL_INTERVAL:
             return
         self._checked = now
-        try:
-            info = self.path.stat()
-            found: tuple[int, int, int] | None = (info.st_mtime_ns, info.st_ino, info.st_size)
-        except OSError:
-            found = None
-        if found == self._file_id:
-            return
-        if found is None:
-            self._file_id, self._file = None, {}
-            return
-        try:
-            data = json.loads(self.path.read_text() or "{}")
-        except (OSError, ValueError):
-            return  # half written: look again next time
-        self._file_id = found
-        self._file = data if isinstance(data, dict) else {}
+        data = self._watch.changed()
+        if data is not None:
+            self._file = data
 
     def reading(self, key: str, default: Any = None, at: float | None = None) -> Any:
         """The value of ``key`` now, or at board time ``at`` (``'temperature'``, or ``'voltage/P16'``

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from . import current, running
+from .watched import WatchedJson
 
 if TYPE_CHECKING:
     from .board import Board
@@ -96,7 +97,7 @@ class PinBank:
         self._lock = threading.RLock()
         self._pins: dict[str, PinState] = {name: PinState() for name in GPIO}
         self._file_lock = threading.Lock()
-        self._file_mtime: tuple[int, int, int] | None = None
+        self._file = WatchedJson(self.flash.private(DRIVE_FILE))
         self._file_checked = 0.0
         self._file_levels: dict[str, int | None] = {}
         self._watcher: threading.Thread | None = None
@@ -172,27 +173,14 @@ class PinBank:
             self._sync_file()
 
     def _sync_file(self) -> None:
-        path = self.flash.private(DRIVE_FILE)
-        try:
-            info = path.stat()
-            mtime: tuple[int, int, int] | None = (info.st_mtime_ns, info.st_ino, info.st_size)
-        except OSError:
-            mtime = None
-        if mtime == self._file_mtime:
+        data = self._file.changed()
+        if data is None:
             return
-        self._file_mtime = mtime
         levels: dict[str, int | None] = {}
-        if mtime is not None:
-            try:
-                data = json.loads(path.read_text() or "{}")
-            except (OSError, ValueError):
-                self._file_mtime = None  # half written: look again next time
-                return
-            if isinstance(data, dict):
-                for key, value in data.items():
-                    pin = canonical(str(key))
-                    if pin is not None and (value is None or isinstance(value, (int, bool))):
-                        levels[pin] = None if value is None else (1 if value else 0)
+        for key, value in data.items():
+            pin = canonical(str(key))
+            if pin is not None and (value is None or isinstance(value, (int, bool))):
+                levels[pin] = None if value is None else (1 if value else 0)
         changed = {pin: lvl for pin, lvl in levels.items() if self._file_levels.get(pin) != lvl}
         released = [pin for pin in self._file_levels if pin not in levels]
         self._file_levels = levels
