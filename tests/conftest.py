@@ -153,6 +153,44 @@ class Reader:
         self.thread.join(5)
 
 
+class BlockingReader:
+    """API A's loop, ``while True: Coap.read()``, in a thread: no timeout, one datagram per call.
+    ``stop()`` wakes the blocked ``read()`` with one datagram."""
+
+    def __init__(self, coap, server: tuple[str, int]) -> None:
+        self.coap = coap
+        self.server = server
+        self.calls = 0
+        self.errors: list[BaseException] = []
+        self._stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.coap.read()
+            except RuntimeError:
+                return  # the module was reset
+            except BaseException as err:
+                self.errors.append(err)
+                return
+            self.calls += 1
+
+    def stop(self) -> None:
+        self._stop.set()
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            sock.sendto(b"\x50\x00\x00\x00", self.server)  # an empty NON: ignored, but one datagram
+        self.thread.join(5.0)
+        assert not self.thread.is_alive(), "Coap.read() did not return"
+
+
+def read_loop(coap, firmware: str, server: tuple[str, int]) -> BlockingReader | Reader:
+    """The read loop a script for that firmware's API runs: 1.20.2.r6's blocking ``read()`` (API A),
+    else ``read(timeout)``."""
+    return BlockingReader(coap, server) if firmware == "1.20.2.r6" else Reader(coap, timeout_ms=20)
+
+
 @pytest.fixture
 def reader(coap) -> Iterator[Reader]:
     r = Reader(coap)

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 
 import pytest
-from conftest import Reader, raises
+from conftest import BlockingReader, raises, read_loop
 from peers.coap_peer import Peer
 
 from firmware_sim.testing import eventually
@@ -39,43 +39,6 @@ def peer() -> Iterator[Peer]:
     p = Peer()
     yield p
     p.close()
-
-
-class BlockingReader:
-    """API A's loop, ``while True: Coap.read()``, in a thread: no timeout, one datagram per call.
-    ``stop()`` wakes the blocked ``read()`` with one datagram."""
-
-    def __init__(self, coap, server: tuple[str, int]) -> None:
-        self.coap = coap
-        self.server = server
-        self.calls = 0
-        self.errors: list[BaseException] = []
-        self._stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.coap.read()
-            except RuntimeError:
-                return  # the module was reset
-            except BaseException as err:
-                self.errors.append(err)
-                return
-            self.calls += 1
-
-    def stop(self) -> None:
-        self._stop.set()
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-            sock.sendto(b"\x50\x00\x00\x00", self.server)  # an empty NON: ignored, but one datagram
-        self.thread.join(WAIT)
-        assert not self.thread.is_alive(), "Coap.read() did not return"
-
-
-def start_reader(coap, name: str, server: tuple[str, int]) -> BlockingReader | Reader:
-    """The read loop a script for that API runs."""
-    return BlockingReader(coap, server) if name == A else Reader(coap, timeout_ms=20)
 
 
 def request(
@@ -281,7 +244,7 @@ def test_retransmission_only_where_the_firmware_retransmits(
     calls: list[tuple] = []
     got = threading.Event()
     coap.register_response_handler(lambda *args: (calls.append(args), got.set()))
-    loop = start_reader(coap, name, (ip, 5683))
+    loop = read_loop(coap, name, (ip, 5683))
     try:
         if name == A:
             mid = coap.send_request(peer.ip, coap.REQUEST_GET, uri_path="lossy", token=b"rt")
@@ -356,7 +319,7 @@ def test_well_known_core_resource_order(firmware, coap, ip, name: str, expected:
     first.add_attribute("title", "resource1")
     first.add_attribute("ct", "0")
     coap.add_resource("resource2")
-    loop = start_reader(coap, name, (ip, 5683))
+    loop = read_loop(coap, name, (ip, 5683))
     try:
         reply = request((ip, 5683), [".well-known", "core"])
     finally:
@@ -374,7 +337,7 @@ def test_strict_profiles_reproduce_their_bugs_silently(firmware, coap, ip, capsy
     toggled = coap.add_resource("toggled", value="z")
     toggled.callback(coap.REQUEST_GET, True)
     toggled.callback(coap.REQUEST_GET, False)  # disables in 1.20.2.r5+, enables in 1.20.3.b0-b2
-    loop = start_reader(coap, name, server)
+    loop = read_loop(coap, name, server)
     try:
         plain = request(server, ["plain"])
         assert (plain.code, plain.option(CONTENT_FORMAT), plain.option(MAX_AGE)) == (69, b"\xff", b"\xff")

@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Iterator
 
 import pytest
-from conftest import Reader, raises
+from conftest import Reader, raises, read_loop
 from peers.coap_peer import Peer
 
 from network.coap.protocol.codec import Message, decode, encode
@@ -268,7 +268,7 @@ def test_strict_profiles_answer_2_05_without_payload_for_a_value_past_their_pdu(
     resource = coap.add_resource("big", value=b"v" * fits, media_type=0)
     resource.callback(coap.REQUEST_GET, True)
     server = (ip, 5683)
-    reader = _reader(coap, name, server)
+    reader = read_loop(coap, name, server)
     try:
         reply = get(server, [(URI_PATH, b"big")])
         assert reply is not None and (reply.code, len(reply.payload)) == (69, fits)
@@ -287,33 +287,6 @@ def test_well_known_core_larger_than_a_datagram_gets_5_00(coap, ip, reader: Read
     reply = get((ip, 5683), [(URI_PATH, b".well-known"), (URI_PATH, b"core")])
     assert reply is not None and (reply.mtype, reply.code) == (ACK, 160)
     assert get((ip, 5683), [(URI_PATH, b"r")]) is not None  # and the server goes on
-
-
-class _BlockingReader:
-    """API A's ``while True: Coap.read()`` in a thread; ``stop()`` wakes it with one datagram."""
-
-    def __init__(self, coap, server: tuple[str, int]) -> None:
-        self.coap, self.server = coap, server
-        self._stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.coap.read()
-            except BaseException:
-                return
-
-    def stop(self) -> None:
-        self._stop.set()
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-            sock.sendto(b"\x50\x00\x00\x00", self.server)
-        self.thread.join(WAIT)
-
-
-def _reader(coap, name: str, server: tuple[str, int]) -> _BlockingReader | Reader:
-    return _BlockingReader(coap, server) if name == A else Reader(coap, timeout_ms=20)
 
 
 # -- 3. the response handler ---------------------------------------------------------------------------
