@@ -23,7 +23,8 @@ Public API::
         band_of(freq_hz) -> int | None            # VerifyTxFreq's band (None: not a frequency to send on)
         tx_powers() -> tuple[float, ...]          # EIRP (dBm) of TX_POWER_0 .. min_tx_power
         phy_tx_power(index, dr=None, channels_125=64) -> int   # LimitTxPower + RegionCommonComputeTxPower
-The duty-cycle bookkeeping on these bands is :class:`network.lora.dutycycle.DutyCycle`.
+The duty-cycle bookkeeping on these bands (band time-off, the join duty cycle) is the channel plan's
+(:mod:`network.lora.plan`), as LoRaMac-node's ``RegionCommonCalcBackOff``.
 """
 
 from __future__ import annotations

@@ -1,5 +1,4 @@
-"""Regional parameters (``network.lora.regions``) and the duty-cycle bookkeeping
-(``network.lora.dutycycle``), checked against the firmware's LoRaMac-node tables
+"""Regional parameters (``network.lora.regions``), checked against the firmware's LoRaMac-node tables
 (``lib/lora/mac/region/Region*.h``/``.c``, ``RegionCommon.c``, firmware 1.20.2.r6) and the LoRaWAN
 1.0.2 regional parameters they implement.
 """
@@ -8,7 +7,6 @@ from __future__ import annotations
 
 import pytest
 
-from network.lora.dutycycle import DutyCycle, join_duty_cycle
 from network.lora.regions import REGIONS, Channel, DataRate, region
 
 pytestmark = pytest.mark.unit
@@ -134,59 +132,3 @@ def test_in865() -> None:
     assert india.tx_powers()[0] == 30 and len(india.tx_powers()) == 11
     with pytest.raises(ValueError):
         india.rx1_datarate(5, 8)
-
-
-# -- duty cycle --------------------------------------------------------------------------------------
-
-
-def test_a_band_closes_for_toa_times_dcycle_minus_toa() -> None:
-    dc = DutyCycle("EU868")
-    dc.tx_done(868_100_000, 1.0, at=10.0)
-    assert dc.wait(868_300_000, 10.0) == pytest.approx(99.0)  # the same band (g1, 1 %)
-    assert dc.wait(868_300_000, 60.0) == pytest.approx(49.0)
-    assert dc.wait(868_100_000, 109.0) == 0
-    assert dc.wait(869_525_000, 10.0) == 0  # another band is free
-    assert dc.earliest([868_100_000, 869_525_000], 10.0) == 10.0
-    dc.tx_done(869_525_000, 0.5, at=11.0)  # g3, 10 %: closed 4.5 s
-    assert dc.earliest([868_100_000, 869_525_000], 11.0) == pytest.approx(15.5)
-    assert dc.next_allowed(868_100_000, 11.0) == pytest.approx(109.0)
-
-
-def test_no_time_off_with_the_duty_cycle_off_once_joined() -> None:
-    dc = DutyCycle("EU868", enabled=False)
-    dc.tx_done(868_100_000, 2.0, at=5.0)
-    assert dc.wait(868_100_000, 5.0) == 0
-    assert DutyCycle("US915").enabled is False
-
-
-def test_join_requests_obey_the_join_duty_cycle_even_with_the_duty_cycle_off() -> None:
-    assert [join_duty_cycle(t) for t in (0, 3599, 3600, 39599, 39600)] == [100, 100, 1000, 1000, 10000]
-    dc = DutyCycle("US915", started_at=100.0)
-    dc.tx_done(902_300_000, 0.4, at=110.0, joined=False, join_request=True)
-    assert dc.wait(902_300_000, 110.0, joined=False) == pytest.approx(39.6)  # 1 % in the first hour
-    dc.tx_done(902_300_000, 0.4, at=100.0 + 2 * 3600, joined=False, join_request=True)
-    assert dc.wait(902_300_000, 100.0 + 2 * 3600, joined=False) == pytest.approx(399.6)  # 0.1 %
-    dc.tx_done(902_300_000, 0.4, at=100.0 + 12 * 3600, joined=False, join_request=True)
-    assert dc.wait(902_300_000, 100.0 + 12 * 3600, joined=False) == pytest.approx(3999.6)  # 0.01 %
-    dc.tx_done(902_300_000, 0.4, at=200000.0, joined=False, join_request=False)
-    assert dc.wait(902_300_000, 200000.0, joined=False) == 0
-
-
-def test_the_aggregated_duty_cycle_of_duty_cycle_req() -> None:
-    dc = DutyCycle("US915")
-    dc.max_dcycle = 4  # 1/16
-    dc.tx_done(902_300_000, 1.0, at=0.0)
-    assert dc.wait(903_000_000, 1.0) == pytest.approx(14.0)
-    dc.max_dcycle = 255
-    with pytest.raises(ValueError, match="device is off"):
-        dc.wait(903_000_000, 1.0)
-
-
-def test_duty_cycle_state_survives_save_and_restore() -> None:
-    dc = DutyCycle("EU868")
-    dc.tx_done(868_100_000, 1.0, at=10.0)
-    copy = DutyCycle("EU868", enabled=False)
-    copy.restore(dc.save())
-    assert copy.enabled and copy.wait(868_100_000, 20.0) == pytest.approx(89.0)
-    with pytest.raises(ValueError, match="no band"):
-        copy.wait(868_650_000, 20.0)
