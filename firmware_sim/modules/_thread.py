@@ -30,8 +30,11 @@ def start_new_thread(function, args, kwargs=None) -> int:
     if not isinstance(args, tuple):
         raise TypeError("expecting a tuple")
     files = current().loader.files
+    started = _host.allocate_lock()
+    started.acquire()
 
     def run() -> None:
+        started.release()
         try:
             function(*args, **(kwargs or {}))
         except SystemExit:
@@ -41,4 +44,6 @@ def start_new_thread(function, args, kwargs=None) -> int:
             sys.stderr.write(f"Unhandled exception in thread started by {function!r}\n")
             sys.stderr.write(format_exception(exc, files))
 
-    return _host.start_new_thread(run, ())
+    ident = _host.start_new_thread(run, ())
+    started.acquire()  # running when this returns: the board sees it before main.py can end
+    return ident

@@ -23,7 +23,7 @@ from .board import Board
 from .state import SOFT_RESET, BoardState
 from .traceback import format_exception
 
-_THREAD_START_GRACE = 0.5
+_ANNOUNCE_AFTER = 0.5  # threads that end sooner are not worth a line
 
 
 class RunBoard(Board):
@@ -61,13 +61,13 @@ class RunBoard(Board):
         """After main.py: the board runs on while the script's threads, timers and callbacks do (as a
         board after main.py), and says so once, so a run that does not end is never a silent wait."""
         mine = {threading.main_thread().ident} | self.own_threads
-        grace = time.monotonic() + _THREAD_START_GRACE
+        grace = time.monotonic() + _ANNOUNCE_AFTER
         announced = False
         while True:
             others = any(ident not in mine for ident in sys._current_frames())
-            if not others and time.monotonic() > grace:
-                return
-            if others and not announced and time.monotonic() > grace:
+            if not others:
+                return  # a script's thread is running once start_new_thread returns: nothing to wait for
+            if not announced and time.monotonic() > grace:
                 announced = True
                 print(
                     f"firmware-sim: {self.state.display_name} has finished; its threads, timers and "
@@ -75,7 +75,7 @@ class RunBoard(Board):
                     file=sys.stderr,
                     flush=True,
                 )
-            time.sleep(0.05)
+            time.sleep(0.01)
 
     def _arm_deadline(self) -> None:
         deadline = self.state.deadline

@@ -126,6 +126,16 @@ def test_run_kept_alive_by_threads_says_so_once(tmp_path: Path) -> None:
     assert "main.py has finished" in notes[0] and "Ctrl-C or --timeout" in notes[0]
 
 
+def test_a_thread_started_as_main_py_ends_still_runs(tmp_path: Path) -> None:
+    """No grace period: start_new_thread returns with the thread running, so the board sees it and
+    waits for it even when main.py ends at once (several runs: a race would show)."""
+    main = tmp_path / "main.py"
+    main.write_text("import _thread\n_thread.start_new_thread(print, ('from the thread',))\n")
+    for _ in range(4):
+        done = subprocess.run(sim("run", str(main)), cwd=ROOT, capture_output=True, text=True, timeout=30)
+        assert (done.returncode, done.stdout) == (0, "from the thread\n"), done.stderr
+
+
 def test_run_that_ends_by_itself_says_nothing_more(tmp_path: Path) -> None:
     main = tmp_path / "main.py"
     main.write_text("print('bye')\n")
