@@ -5,12 +5,18 @@ real boards."""
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from typing import NoReturn
 
 from ..children import Stopped
-from . import board, check, gateway, multitest, run, up
-from .options import UsageError, print_error
+from ..report import print_error
+from ..serial.commands import add_commands
+from .usage import UsageError
+
+# the simulator's commands, one module each, in --help's order; then the serial runner's
+SIMULATOR_COMMANDS = ("run", "up", "board", "gateway", "check", "multitest")
+SERIAL_COMMANDS = ("devices", "exec", "put", "get", "ls", "rm", "reset", "deploy")
 
 
 class Parser(argparse.ArgumentParser):
@@ -21,28 +27,28 @@ class Parser(argparse.ArgumentParser):
         sys.exit(2)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line, or (``command``) only that command's part of it: a command's module is
+    imported only when it is the one that runs, so ``firmware-sim run`` starts without the others."""
+    known = command in SIMULATOR_COMMANDS or command in SERIAL_COMMANDS
     parser = Parser(
         prog="firmware-sim",
         description="Run Pycom MicroPython firmware scripts on a PC: simulated LoPy4/FiPy/WiPy boards "
         "with real networking on loopback, and the same scripts on real boards over USB serial.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
-    run.add_parser(sub)
-    up.add_parser(sub)
-    board.add_parser(sub)
-    gateway.add_parser(sub)
-    check.add_parser(sub)
-    multitest.add_parser(sub)
-    from ..serial.commands import add_commands
-
-    add_commands(sub)
+    for name in SIMULATOR_COMMANDS:
+        if not known or name == command:
+            importlib.import_module(f".{name}", __package__).add_parser(sub)
+    if not known or command in SERIAL_COMMANDS:
+        add_commands(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    given = sys.argv[1:] if argv is None else argv
+    parser = build_parser(given[0] if given else None)
+    args = parser.parse_args(given)
     if args.command is None:
         parser.print_help()
         return 2

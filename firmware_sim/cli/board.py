@@ -7,7 +7,7 @@ import signal
 
 from ..children import stop_on
 from . import options
-from .options import UsageError
+from .usage import UsageError
 
 DESCRIPTION = (
     "A simulated Pycom board on a serial line (a pseudo-terminal or a loopback TCP port) that mpremote, "

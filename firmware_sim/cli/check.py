@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .options import UsageError
+from .usage import UsageError
 
 EXAMPLES = """\
 examples:

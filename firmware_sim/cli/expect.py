@@ -27,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, TextIO, cast
 
-from .options import UsageError
+from .usage import UsageError
 
 if TYPE_CHECKING:
     from ..runtime.boot import RunBoard

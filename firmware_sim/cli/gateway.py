@@ -17,7 +17,7 @@ from typing import Any
 from ..children import stop_on
 from . import options
 from .lora_options import check_lora_links, check_lora_medium, split_link_entry
-from .options import UsageError
+from .usage import UsageError
 
 EXAMPLES = """\
 examples:

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from ..children import Children
 from . import options
-from .options import UsageError
+from .usage import UsageError
 
 INSTANCE_DEF = re.compile(r"^def instance([0-9]+)\(\):", re.MULTILINE)
 DEFAULT_TIMEOUT = 10.0  # run-multitests.py's INSTANCE_READ_TIMEOUT_S

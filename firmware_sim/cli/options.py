@@ -29,12 +29,9 @@ from ..report import print_error
 from ..runtime.kinds import KINDS
 from ..runtime.state import BoardState
 from .lora_options import check_lora_links, check_lora_medium, split_link_entry, toml_links
+from .usage import UsageError
 
 __all__ = ["BOARD_OPTIONS", "BoardOption", "BoardOptions", "UsageError", "print_error"]
-
-
-class UsageError(Exception):
-    """A command-line or boards-file problem: the message says what is wrong and how to fix it."""
 
 
 # -- checking values --------------------------------------------------------------------------------

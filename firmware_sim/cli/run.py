@@ -16,7 +16,7 @@ from pathlib import Path
 from ..children import stop_on
 from ..runtime.flash import MAX_LINKS
 from . import expect, options
-from .options import UsageError
+from .usage import UsageError
 
 EXAMPLES = """\
 examples:

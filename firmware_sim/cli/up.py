@@ -23,7 +23,7 @@ from pathlib import Path
 from ..children import Children
 from . import gateway, options
 from .lora_options import check_lora_medium, lora_link_value
-from .options import UsageError
+from .usage import UsageError
 
 KEYS = {"name", "path", "delay", *options.BY_KEY}
 

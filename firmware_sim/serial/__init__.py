@@ -15,23 +15,66 @@ protocol's bytes in :mod:`firmware_sim.replwire`. A ``socket://``/``rfc2217://``
 needs ``allow_lan=True`` (``--allow-lan``).
 """
 
-from .errors import (
-    BoardError,
-    BoardReset,
-    BoardTimeout,
-    ConnectError,
-    Interrupted,
-    PortGone,
-    ProgramTimeout,
-    ProtocolError,
-    RemoteError,
-    RunnerError,
-)
-from .files import Entry, RemoteFS, SyncResult
-from .line import SerialLine
-from .paths import remote_path
-from .ports import PYCOM_PIDS, PYCOM_VID, check_on_this_machine, resolve_port, select_auto
-from .session import ReplSession
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .errors import (
+        BoardError,
+        BoardReset,
+        BoardTimeout,
+        ConnectError,
+        Interrupted,
+        PortGone,
+        ProgramTimeout,
+        ProtocolError,
+        RemoteError,
+        RunnerError,
+    )
+    from .files import Entry, RemoteFS, SyncResult
+    from .line import SerialLine
+    from .paths import remote_path
+    from .ports import PYCOM_PIDS, PYCOM_VID, check_on_this_machine, resolve_port, select_auto
+    from .session import ReplSession
+
+_HOME = {
+    **dict.fromkeys(
+        (
+            "BoardError",
+            "BoardReset",
+            "BoardTimeout",
+            "ConnectError",
+            "Interrupted",
+            "PortGone",
+            "ProgramTimeout",
+            "ProtocolError",
+            "RemoteError",
+            "RunnerError",
+        ),
+        ".errors",
+    ),
+    **dict.fromkeys(("Entry", "RemoteFS", "SyncResult"), ".files"),
+    "SerialLine": ".line",
+    "remote_path": ".paths",
+    **dict.fromkeys(
+        ("PYCOM_PIDS", "PYCOM_VID", "check_on_this_machine", "resolve_port", "select_auto"), ".ports"
+    ),
+    "ReplSession": ".session",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """The names below, imported on first use: the command line loads this package for its argument
+    definitions, and only a command that talks to a board needs pyserial and the REPL client."""
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(home, __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "BoardError",

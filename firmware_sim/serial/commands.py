@@ -7,23 +7,27 @@ A ``socket://`` or ``rfc2217://`` PORT must be on this machine (loopback) unless
 from __future__ import annotations
 
 import argparse
+import importlib
+from collections.abc import Callable
 
-from .handlers import (
-    PORT_ENV,
-    cmd_deploy,
-    cmd_devices,
-    cmd_exec,
-    cmd_get,
-    cmd_ls,
-    cmd_put,
-    cmd_reset,
-    cmd_rm,
-    run_on_port,
-)
-from .line import REPLY_TIMEOUT
+from .defaults import PORT_ENV, REPLY_TIMEOUT
 from .paths import FLASH
 
 __all__ = ["PORT_ENV", "PORT_HELP", "add_allow_lan", "add_commands", "run_on_port"]
+
+
+def _handler(name: str) -> Callable[[argparse.Namespace], int]:
+    """The command body ``name`` of :mod:`.handlers`, imported when the command runs (with pyserial and
+    the REPL client), so that ``firmware-sim run`` and ``--help`` start without them."""
+
+    def run(args: argparse.Namespace) -> int:
+        return getattr(importlib.import_module(".handlers", __package__), name)(args)
+
+    run.__name__ = name
+    return run
+
+
+run_on_port = _handler("run_on_port")
 
 PORT_HELP = (
     "the board: a device path (/dev/ttyACM0, COM3), 'auto' (the one Pycom board plugged in) or "
@@ -89,7 +93,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
         description="List serial ports (device serial vid:pid manufacturer product); Pycom boards "
         "(USB vendor 04d8: Expansion Board 3, Pysense, Pytrack, Pyscan, Pygate) are marked.",
     )
-    p.set_defaults(handler=cmd_devices)
+    p.set_defaults(handler=_handler("cmd_devices"))
 
     p = subparsers.add_parser(
         "exec",
@@ -104,7 +108,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--timeout", metavar="S", type=float, help="stop the code (Ctrl-C) after S seconds and fail (exit 1)"
     )
-    p.set_defaults(handler=cmd_exec)
+    p.set_defaults(handler=_handler("cmd_exec"))
 
     p = subparsers.add_parser(
         "put",
@@ -120,7 +124,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("remote", metavar="REMOTE", nargs="?", help="board path (relative paths are under /flash)")
     _common(p)
     _progress(p)
-    p.set_defaults(handler=cmd_put)
+    p.set_defaults(handler=_handler("cmd_put"))
 
     p = subparsers.add_parser(
         "get",
@@ -132,18 +136,18 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("local", metavar="LOCAL", nargs="?")
     _common(p)
     _progress(p)
-    p.set_defaults(handler=cmd_get)
+    p.set_defaults(handler=_handler("cmd_get"))
 
     p = subparsers.add_parser("ls", help="list a folder on a board", description="List a board folder.")
     p.add_argument("path", metavar="PATH", nargs="?", default=FLASH, help=f"default {FLASH}")
     _common(p)
-    p.set_defaults(handler=cmd_ls)
+    p.set_defaults(handler=_handler("cmd_ls"))
 
     p = subparsers.add_parser("rm", help="remove a file or folder on a board", description="Remove PATH.")
     p.add_argument("path", metavar="PATH")
     p.add_argument("-r", "--recursive", action="store_true", help="remove a folder and everything in it")
     _common(p)
-    p.set_defaults(handler=cmd_rm)
+    p.set_defaults(handler=_handler("cmd_rm"))
 
     p = subparsers.add_parser(
         "reset",
@@ -159,7 +163,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     )
     p.set_defaults(mode="hard")
     _common(p, soft_reset=False)
-    p.set_defaults(handler=cmd_reset)
+    p.set_defaults(handler=_handler("cmd_reset"))
 
     p = subparsers.add_parser(
         "deploy",
@@ -178,4 +182,4 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--hard", action="store_true", help="reset with machine.reset() instead of a soft reset")
     p.add_argument("--no-reset", action="store_true", help="only send the files")
     _progress(p)
-    p.set_defaults(handler=cmd_deploy)
+    p.set_defaults(handler=_handler("cmd_deploy"))

@@ -12,16 +12,14 @@ from pathlib import Path
 
 from ..replwire import CTRL_C, FRIENDLY_PROMPT
 from ..report import print_error
+from .defaults import PORT_ENV, REPLY_TIMEOUT
 from .errors import ConnectError, Interrupted, ProgramTimeout, RunnerError
 from .files import RemoteFS
-from .line import REPLY_TIMEOUT
 from .paths import FLASH
 from .ports import comports, describe
 from .printer import OutputPrinter, guarded
 from .pymakr import project_files
 from .session import ReplSession
-
-PORT_ENV = "FIRMWARE_SIM_PORT"
 
 
 def _port(args: argparse.Namespace) -> str:

@@ -15,12 +15,12 @@ from collections.abc import Callable
 
 import serial
 
+from .defaults import REPLY_TIMEOUT
 from .errors import BoardTimeout, ConnectError, PortGone, ProtocolError
 from .ports import check_on_this_machine
 
 BAUDRATE = 115200
 POLL = 0.05  # the longest a single read blocks; every wait loops on it against its own deadline
-REPLY_TIMEOUT = 10.0  # default: how long the board may stay silent when it owes an answer
 
 
 def _is_url(port: str) -> bool:

@@ -23,6 +23,7 @@ from ..replwire import (
     RAW_PROMPT,
     SOFT_REBOOT,
 )
+from .defaults import REPLY_TIMEOUT
 from .errors import (
     BoardError,
     BoardReset,
@@ -35,7 +36,7 @@ from .errors import (
     RunnerError,
 )
 from .following import OutputCallback, read_section, stream_output
-from .line import REPLY_TIMEOUT, SerialLine
+from .line import SerialLine
 from .ports import resolve_port
 from .sending import paste_answer, paste_write, raw_write
 

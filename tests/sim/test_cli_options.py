@@ -110,6 +110,35 @@ def test_a_bad_boards_file_through_the_real_command(tmp_path) -> None:
 
 
 @pytest.mark.process
+def test_every_command_is_in_the_tables_that_load_it_alone() -> None:
+    """``firmware-sim CMD`` builds only CMD's parser (its module imported alone): a command missing from
+    SIMULATOR_COMMANDS/SERIAL_COMMANDS would not run at all."""
+    import argparse
+
+    from firmware_sim import cli
+
+    def commands(parser: argparse.ArgumentParser) -> list[str]:
+        sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        return list(sub.choices)
+
+    assert commands(cli.build_parser()) == [*cli.SIMULATOR_COMMANDS, *cli.SERIAL_COMMANDS]
+    for name in cli.SIMULATOR_COMMANDS:
+        assert commands(cli.build_parser(name)) == [name]
+    for name in cli.SERIAL_COMMANDS:  # the serial runner's commands come together
+        assert commands(cli.build_parser(name)) == list(cli.SERIAL_COMMANDS)
+
+
+def test_run_does_not_load_the_other_commands() -> None:
+    code = (
+        "import sys; from firmware_sim import cli; cli.build_parser('run'); "
+        "print(sorted(m for m in sys.modules if m.startswith('firmware_sim.')))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "firmware_sim.cli.run" in loaded
+    for other in ("cli.up", "cli.multitest", "cli.gateway", "serial.handlers"):
+        assert f"firmware_sim.{other}'" not in loaded
+
+
 def test_up_help_documents_every_key() -> None:
     shown = sim("up", "--help").stdout
     for key in ("name", "path", "board", "ip", "firmware", "map", "flash", "time_scale", "delay"):
