@@ -30,10 +30,10 @@ live on the session's part (``machine_part().one(('I2C', 0), make)``), and its n
 
 from __future__ import annotations
 
+import importlib
 import types
+from typing import TYPE_CHECKING, Any
 
-from .adc import ADC
-from .can import CAN
 from .consts import (
     BROWN_OUT_RESET,
     DEEPSLEEP_RESET,
@@ -48,42 +48,75 @@ from .consts import (
     WAKEUP_ANY_HIGH,
     WDT_RESET,
 )
-from .dac import DAC
-from .i2c import I2C
-from .mem import mem8, mem16, mem32
-from .pin import Pin
-from .pwm import PWM
-from .resets import (
-    deepsleep,
-    idle,
-    pin_sleep_wakeup,
-    remaining_sleep_time,
-    reset,
-    reset_cause,
-    sleep,
-    wake_reason,
-)
-from .rmt import RMT
-from .rtc_wdt import RTC, WDT
-from .sd import SD
-from .spi import SPI
-from .state import Machine, machine_part
-from .system import (
-    disable_irq,
-    enable_irq,
-    flash_encrypt,
-    freq,
-    info,
-    mac_address,
-    main,
-    rng,
-    secure_boot,
-    temperature,
-    unique_id,
-)
-from .timer import Timer
-from .touch import Touch
-from .uart import UART
+
+if TYPE_CHECKING:
+    from .adc import ADC
+    from .can import CAN
+    from .dac import DAC
+    from .i2c import I2C
+    from .mem import mem8, mem16, mem32
+    from .pin import Pin
+    from .pwm import PWM
+    from .resets import (
+        deepsleep,
+        idle,
+        pin_sleep_wakeup,
+        remaining_sleep_time,
+        reset,
+        reset_cause,
+        sleep,
+        wake_reason,
+    )
+    from .rmt import RMT
+    from .rtc_wdt import RTC, WDT
+    from .sd import SD
+    from .spi import SPI
+    from .state import Machine
+    from .system import (
+        disable_irq,
+        enable_irq,
+        flash_encrypt,
+        freq,
+        info,
+        mac_address,
+        main,
+        rng,
+        secure_boot,
+        temperature,
+        unique_id,
+    )
+    from .timer import Timer
+    from .touch import Touch
+    from .uart import UART
+
+# where each name lives; a file is imported when one of its names is first used (a script that only
+# needs Pin never loads the buses, the analog parts or the chips behind them)
+_HOME = {
+    **dict.fromkeys(
+        ("deepsleep", "idle", "pin_sleep_wakeup", "remaining_sleep_time", "reset", "reset_cause", "sleep"),
+        "resets",
+    ),
+    "wake_reason": "resets",
+    **dict.fromkeys(
+        ("disable_irq", "enable_irq", "flash_encrypt", "freq", "info", "mac_address", "main", "rng"),
+        "system",
+    ),
+    **dict.fromkeys(("secure_boot", "temperature", "unique_id"), "system"),
+    **dict.fromkeys(("mem8", "mem16", "mem32"), "mem"),
+    **dict.fromkeys(("RTC", "WDT"), "rtc_wdt"),
+    **{name: name.lower() for name in ("ADC", "CAN", "DAC", "I2C", "Pin", "PWM", "RMT", "SD", "SPI")},
+    **{name: name.lower() for name in ("Timer", "Touch", "UART")},
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{home}", __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "reset", "reset_cause", "wake_reason", "remaining_sleep_time", "pin_sleep_wakeup", "deepsleep",
@@ -100,13 +133,29 @@ _SIMULATOR_NAMES = ("mac_address", "board_module")  # for the simulator: scripts
 _BOARD_NAMES = tuple(name for name in __all__ if name not in _SIMULATOR_NAMES)
 
 
+class _BoardModule(types.ModuleType):
+    """``machine`` as a script sees it: the board's names only, each looked up on first use."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "__all__":  # ``from machine import *``: every name, as MicroPython copies them all
+            return list(_BOARD_NAMES)
+        if name not in _BOARD_NAMES:
+            raise AttributeError(f"module {self.__name__!r} has no attribute {name!r}")
+        value = globals()[name] if name in globals() else __getattr__(name)
+        setattr(self, name, value)
+        return value
+
+    def __dir__(self) -> list[str]:
+        return sorted({*self.__dict__, *_BOARD_NAMES})
+
+
 def board_module() -> types.ModuleType:
     """``machine`` as a script imports it: the board's names only."""
-    module = types.ModuleType("umachine")
-    module.__dict__.update({name: globals()[name] for name in _BOARD_NAMES})
-    return module
+    return _BoardModule("umachine")
 
 
 def _machine() -> Machine:
     """The running board's ``machine`` part (the tests watch its IRQs thread through it)."""
+    from .state import machine_part
+
     return machine_part()
