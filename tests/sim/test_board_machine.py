@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from conftest import run_board
+from conftest import run_board, run_script
 
 from firmware_sim import runtime
 from firmware_sim.modules import machine
@@ -62,6 +62,19 @@ def test_board_module_has_only_the_boards_names(board: Board) -> None:
     names = {name for name in dir(module) if not name.startswith("__")}
     assert {"reset", "deepsleep", "Pin", "Timer", "RTC", "WDT", "unique_id", "wake_reason"} <= names
     assert not names & {"bootloader", "soft_reset", "current", "time", "json", "mac_address"}
+
+
+def test_star_import_and_unknown_names_as_on_the_board(board: Board) -> None:
+    """The script's umachine loads its parts on first use; ``import *`` still gets every name."""
+    script = (
+        "from machine import *\n"
+        "print(Pin.OUT, RTC, I2C.MASTER, HARD_RESET, callable(deepsleep))\n"
+        "import machine\n"
+        "print(machine.nothing)\n"
+    )
+    lines = run_script(board, script).splitlines()
+    assert lines[0].startswith("2 ") and lines[0].endswith(" 0 1 True")
+    assert lines[1] == "AttributeError: 'module' object has no attribute 'nothing'"
 
 
 def test_argument_counts_raise_micropythons_errors(board: Board) -> None:
