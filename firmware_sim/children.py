@@ -1,15 +1,17 @@
 """Child processes that never outlive their parent: ``firmware-sim up``'s boards, the virtual board.
 
 :func:`die_with_parent` (Linux ``PR_SET_PDEATHSIG``) makes a child get SIGTERM when its parent dies, even
-by SIGKILL. :class:`Children` starts such children and, however the block ends (they finish, an
-exception, SIGTERM/SIGHUP turned into :class:`Stopped`), terminates those still running (SIGTERM, then
-SIGKILL after a grace period) and joins the threads that read their output.
+by SIGKILL. :class:`Children` starts such children (a command, or with :meth:`Children.fork` a function
+in a copy of this process, which shares the modules it has imported) and, however the block ends (they
+finish, an exception, SIGTERM/SIGHUP turned into :class:`Stopped`), terminates those still running
+(SIGTERM, then SIGKILL after a grace period) and joins the threads that read their output.
 """
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
+import io
 import os
 import signal
 import subprocess
@@ -18,7 +20,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from types import FrameType
-from typing import Any
+from typing import Any, NoReturn
 
 PR_SET_PDEATHSIG = 1
 TERMINATE_GRACE = 5.0  # seconds a child has to end after SIGTERM before SIGKILL
@@ -59,12 +61,90 @@ def stop_on(signals: tuple[int, ...]) -> Iterator[None]:
             signal.signal(sig, handler)
 
 
+def can_fork() -> bool:
+    """Whether :meth:`Children.fork` is available (Linux: a forked CPython is safe to go on running)."""
+    return sys.platform.startswith("linux") and hasattr(os, "fork")
+
+
+class Forked:
+    """A child made by :meth:`Children.fork`, with the part of ``subprocess.Popen`` that
+    :class:`Children` uses; ``stdout``: its output and errors (binary, unbuffered)."""
+
+    def __init__(self, pid: int, stdout: io.FileIO) -> None:
+        self.pid = pid
+        self.stdout = stdout
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            try:
+                pid, status = os.waitpid(self.pid, os.WNOHANG)
+            except ChildProcessError:  # reaped elsewhere: its status is lost
+                self.returncode = 0
+            else:
+                if pid:
+                    self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        end = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if end is not None and time.monotonic() > end:
+                raise subprocess.TimeoutExpired(f"pid {self.pid}", timeout or 0.0)
+            time.sleep(0.01)
+        assert self.returncode is not None
+        return self.returncode
+
+    def send_signal(self, signum: int) -> None:
+        if self.poll() is None:
+            os.kill(self.pid, signum)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+
+def _in_child(run: Callable[[], int], output: int, parent: int, signals: tuple[int, ...]) -> NoReturn:
+    """The forked child: output to the pipe, signals as a new process has them, ``run()``, exit."""
+    status = 1
+    try:
+        die_with_parent(parent)
+        for signum in signals:
+            if signal.getsignal(signum) != signal.SIG_IGN:
+                signal.signal(signum, signal.SIG_DFL)
+        os.dup2(output, 1)
+        os.dup2(output, 2)
+        os.close(output)
+        os.environ["PYTHONUNBUFFERED"] = "1"  # and for a process a reset re-executes into
+        for name in ("stdout", "stderr"):  # new objects: the parent's may hold a lock copied mid-write
+            old = getattr(sys, name)
+            stream = io.TextIOWrapper(
+                io.FileIO(1 if name == "stdout" else 2, "w", closefd=False),
+                encoding=old.encoding,
+                errors=old.errors,
+                write_through=True,
+            )
+            setattr(sys, name, stream)
+            setattr(sys, f"__{name}__", stream)
+        status = run()
+    except SystemExit as end:
+        status = end.code if isinstance(end.code, int) else (0 if end.code is None else 1)
+    except BaseException:  # noqa: BLE001 (reported on the child's stderr, which the parent shows)
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        with contextlib.suppress(BaseException):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os._exit(status)
+
+
 class Children:
     """Children that end with this block; ``status()`` is the highest exit status among them."""
 
     def __init__(self, signals: tuple[int, ...] = (signal.SIGTERM, signal.SIGHUP)) -> None:
         self.signals = signals
-        self.procs: list[subprocess.Popen] = []
+        self.procs: list[subprocess.Popen | Forked] = []
         self.threads: list[threading.Thread] = []
         self.stopped: Stopped | None = None
         self._stack = contextlib.ExitStack()
@@ -88,6 +168,23 @@ class Children:
         proc = subprocess.Popen(command, preexec_fn=lambda: die_with_parent(parent), **popen)
         self.procs.append(proc)
         return proc
+
+    def fork(self, run: Callable[[], int]) -> Forked:
+        """A child that is a copy of this process running ``run()`` and exiting with its status; its
+        stdout and stderr go to the returned child's ``stdout``. Fork only from a process with no other
+        thread running (see :func:`can_fork`)."""
+        parent = os.getpid()
+        read, write = os.pipe()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            os.close(read)
+            _in_child(run, write, parent, self.signals)
+        os.close(write)
+        child = Forked(pid, io.FileIO(read, "r"))
+        self.procs.append(child)
+        return child
 
     def thread(self, target: Callable[..., object], *args: object) -> threading.Thread:
         thread = threading.Thread(target=target, args=args, daemon=True)

@@ -15,6 +15,7 @@ from conftest import ROOT
 
 from firmware_sim.testing import Process, alive, children_of
 from firmware_sim.testing import eventually as wait
+from firmware_sim.testkit.coap import CoapClient
 
 pytestmark = pytest.mark.process
 
@@ -161,3 +162,46 @@ def test_uname_follows_firmware(tmp_path: Path, firmware: str, release: str, ver
         sim("run", "--firmware", firmware, str(main)), cwd=ROOT, capture_output=True, text=True, timeout=30
     )
     assert done.stdout.splitlines() == [release, version], done.stderr
+
+
+# -- many boards from one up ----------------------------------------------------------------------------
+
+COAP_BOARD = """\
+from network import Coap, WLAN
+address = WLAN().ifconfig()[0]
+Coap.init(address)
+resource = Coap.add_resource("name", media_type=Coap.MEDIATYPE_TEXT_PLAIN, value=address)
+resource.callback(Coap.REQUEST_GET, True)
+print("serving", address)
+while True:
+    Coap.read()
+"""
+
+
+def _unshared_mb(pid: int) -> float:
+    """USS: the private pages of ``pid`` (smaps_rollup), in MB."""
+    fields = dict(line.split()[:2] for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:])
+    return (int(fields["Private_Clean:"]) + int(fields["Private_Dirty:"])) * 1024 / 1e6
+
+
+def test_up_boards_share_the_simulator_each_answering_coap(tmp_path: Path) -> None:
+    """``up`` loads the simulator once and forks its boards: each is a process of its own (its own
+    address, answering CoAP) whose unshared memory stays under 10 MB (a new Python process alone is ~8)."""
+    (tmp_path / "board.py").write_text(COAP_BOARD)
+    count = 6
+    (tmp_path / "boards.toml").write_text(
+        "".join(f'[[board]]\nname = "b{i}"\npath = "board.py"\n' for i in range(count))
+    )
+    with Process(sim("up", "--timeout", "60", str(tmp_path / "boards.toml")), cwd=ROOT) as up:
+        assert up.wait_for(lambda out: out.count("serving 127.") == count, 60), up.output
+        addresses = re.findall(r"serving (\S+)", up.output)
+        client = CoapClient(None)
+        try:
+            answers = {address: client.get("name", address=address).payload for address in addresses}
+        finally:
+            client.close()
+        boards = children_of(up.pid)
+        sizes = [_unshared_mb(pid) for pid in boards]
+    assert answers == {address: address.encode() for address in addresses}
+    assert len(boards) == count
+    assert max(sizes) < 10.0, sizes
