@@ -12,11 +12,14 @@ project=..., kind=..., shield=..., ...)`` for several boards). The object's API 
 ``firmware_sim_project`` names the folder holding boot.py/main.py/lib (relative to the rootdir).
 
 Loading this module is cheap: it imports pytest only; the simulator and the serial runner load when a
-test asks for a board. A failing test's report gets a section with each board's whole output.
+test asks for a board. A failing test's report gets a section with each board's whole output, also a
+property of the test case in the JUnit XML (``--junitxml``).
 """
 
 from __future__ import annotations
 
+import itertools
+import os
 from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,6 +36,7 @@ SETTINGS = (  # option name, ini key, help
     ("time_scale", "firmware_sim_time_scale", "simulated board time runs this many times faster"),
 )
 BOARDS_KEY = pytest.StashKey[list]()  # the boards a test started, for its report
+_AIRS = itertools.count(1)  # each test's boards get LoRa air of their own
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -68,25 +72,41 @@ def _project(config: pytest.Config, project: str | Path | None) -> Path:
 
 @pytest.fixture
 def boards(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable]:
-    """``boards(name, project=None, port=None, kind=None, firmware=None, shield=None, time_scale=None)``:
-    a booted board (simulated unless ``port``); all of them end with the test."""
+    """``boards(name, project=None, port=None, kind=None, firmware=None, shield=None, time_scale=None,
+    map=None, lora_medium=None)``: a booted board (simulated unless ``port``); all of them end with the
+    test. ``map``: what the script's addresses or host names reach (``{"192.168.0.10": other_board}``, a
+    board or a loopback address). The simulated boards of one test share LoRa air that no other test
+    hears (``lora_medium`` names another)."""
     from .testkit.launch import BoardOptions, start_board
 
     config = request.config
     started: list[TestBoard] = []
     request.node.stash[BOARDS_KEY] = started
+    air = f"pytest-{os.getpid()}-{next(_AIRS)}"
 
-    def start(name: str, project: str | Path | None = None, **options: Any) -> TestBoard:
+    def start(
+        name: str,
+        project: str | Path | None = None,
+        map: dict[str, TestBoard | str] | None = None,  # noqa: A002 (the option's name everywhere)
+        **options: Any,
+    ) -> TestBoard:
         defaults = {
             "kind": _setting(config, "board_kind", "firmware_sim_board_kind"),
             "firmware": _setting(config, "firmware", "firmware_sim_firmware"),
             "shield": _setting(config, "shield", "firmware_sim_shield"),
             "time_scale": _setting(config, "time_scale", "firmware_sim_time_scale"),
         }
-        unknown = set(options) - {"port", *defaults}
+        unknown = set(options) - {"port", "lora_medium", *defaults}
         if unknown:
             raise TypeError(f"boards() got unknown options: {', '.join(sorted(unknown))}")
-        chosen = BoardOptions(project=_project(config, project), **{**defaults, **options})
+        if options.get("port") and map:
+            pytest.skip("simulator only: map= (a real board reaches real addresses)")
+        routes = {source: _address_of(target) for source, target in (map or {}).items()}
+        chosen = BoardOptions(
+            project=_project(config, project),
+            map=routes,
+            **{**defaults, "lora_medium": air, **options},
+        )
         flash = tmp_path_factory.mktemp(f"flash-{name}")
         board = start_board(name, chosen, flash)
         started.append(board)
@@ -95,6 +115,14 @@ def boards(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     yield start
     for board in started:
         board.close()
+
+
+def _address_of(target: TestBoard | str) -> str:
+    if isinstance(target, str):
+        return target
+    if target.address is None:
+        raise ValueError(f"board {target.name!r} has no known address to map to")
+    return target.address
 
 
 @pytest.fixture
@@ -116,4 +144,6 @@ def pytest_runtest_makereport(
             except Exception as err:  # the line went away: what was read before
                 text = one.transcript.printable() + f"\n[firmware-sim: reading the board failed: {err}]"
             report.sections.append((f"board {one.name!r} output", text))
+            # JUnit XML: --junitxml writes the properties of the item that the teardown report carries
+            item.user_properties.append((f"firmware-sim board {one.name} output", text))
     return report

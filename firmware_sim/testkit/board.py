@@ -15,6 +15,7 @@ import os
 import re
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,9 +28,26 @@ if TYPE_CHECKING:
     from ..testing import VirtualBoardProcess
     from .coap import CoapClient
 
+# what MicroPython's friendly REPL prints when main.py has returned (or raised): its banner's last line
+# and the prompt (py/pyexec.c pyexec_friendly_repl)
+REPL_STARTED = re.compile(r'Type "help\(\)" for more information\.\n>>> ')
+# main.py's uncaught exception: the last thing printed before the REPL starts (a thread's traceback, after
+# "Unhandled exception in thread", is not main.py's)
+MAIN_TRACEBACK = re.compile(
+    r"(?m)^Traceback \(most recent call last\):\n(?:[ \t].*\n)*(\w[\w.]*(?::.*)?)\n\Z"
+)
 PRIVATE = ".firmware-sim"  # the board's hidden folder in its flash (runtime/flash.py)
 TIMELINES = {"rgbled": "rgbled.jsonl", "pins": "pins.jsonl", "peripherals": "peripherals.jsonl"}
 TAIL_LINES = 20
+
+
+@dataclass
+class MainExit:
+    """How main.py ended: ``output`` is what the board printed meanwhile (after the last ``expect``),
+    ``error`` the last line of an uncaught exception's traceback (``"ValueError: 1"``), else None."""
+
+    output: str
+    error: str | None
 
 
 class BoardFiles:
@@ -179,6 +197,17 @@ class TestBoard:
             if time.monotonic() >= deadline:
                 return
             self.drain(wait=True)
+
+    def wait_for_exit(self, timeout: float = 10.0) -> MainExit:
+        """Wait until main.py has ended (returned, or raised: the board's REPL started, as on a real board,
+        whose threads and timers may still run). On timeout the test fails with the tail."""
+        start = self.transcript.cursor
+        found = self.expect(REPL_STARTED, timeout)
+        text = self.transcript.text[start : found.start()]
+        banner = text.rfind("\nPycom MicroPython ")
+        output = text[: banner + 1] if banner >= 0 else text
+        error = MAIN_TRACEBACK.search(output)
+        return MainExit(output, error.group(1) if error else None)
 
     # the REPL
 

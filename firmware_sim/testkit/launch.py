@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .board import TestBoard
@@ -32,6 +32,8 @@ class BoardOptions:
     firmware: str | None = None
     shield: str | None = None
     time_scale: float | None = None
+    map: dict[str, str] = field(default_factory=dict)  # script's address or host name -> loopback address
+    lora_medium: str | None = None  # the LoRa air it shares with the boards of the same name
 
 
 def _project_files(project: Path) -> tuple[Path, list[tuple[Path, str]]]:
@@ -55,6 +57,10 @@ def _board_args(options: BoardOptions) -> list[str]:
     ):
         if value is not None:
             args += [flag, str(value)]
+    for source, destination in options.map.items():
+        args += ["--map", f"{source}={destination}"]
+    if options.lora_medium is not None:
+        args += ["--lora-medium", options.lora_medium]
     return args
 
 
