@@ -27,7 +27,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..children import Children
+from ..serial.commands import add_allow_lan
 from . import options
+from .multiport import PortInstance
 from .usage import UsageError
 
 INSTANCE_DEF = re.compile(r"^def instance([0-9]+)\(\):", re.MULTILINE)
@@ -152,7 +154,18 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         default=DEFAULT_TIMEOUT,
         help=f"an instance silent this long is stopped with a TIMEOUT line (default: {DEFAULT_TIMEOUT:g})",
     )
-    parser.add_argument("--board", metavar="KIND", help="board kind of every instance (default: lopy4)")
+    parser.add_argument(
+        "--port",
+        metavar="PORT",
+        action="append",
+        help="run the next instance on the board at PORT (a device path, auto, or socket://host:port of "
+        "a `firmware-sim board`) instead of a simulated board; repeatable: the first --port is "
+        "instance0's. Each is soft-reset first",
+    )
+    add_allow_lan(parser)
+    parser.add_argument(
+        "--board", metavar="KIND", help="board kind of every simulated instance (default: lopy4)"
+    )
     parser.add_argument("--firmware", metavar="VERSION", help="firmware of every instance (default: docs)")
     parser.set_defaults(handler=cmd_multitest)
 
@@ -162,15 +175,19 @@ class Instance:
     """One board of the test and what the runner knows of it."""
 
     index: int
-    ip: str
+    ip: str | None  # None: a board at a port, whose address the runner does not know
     output: list[str] = field(default_factory=list)
     proc: subprocess.Popen | None = None
+    on_port: PortInstance | None = None
     started: bool = False  # past its NEXT (or finished): later instances may start
     finished: bool = False
     pending: list[str] = field(default_factory=list)  # broadcasts sent before it started
     last_line: float = 0.0
 
     def write(self, line: str) -> None:
+        if self.on_port is not None:
+            self.on_port.write(line)
+            return
         if self.proc is None:
             self.pending.append(line)
             return
@@ -187,7 +204,7 @@ def count_instances(text: str) -> int:
     return max((int(n) + 1 for n in INSTANCE_DEF.findall(text)), default=0)
 
 
-def board_script(test: str, index: int, ip: str, injected: list[str]) -> str:
+def board_script(test: str, index: int, ip: str | None, injected: list[str]) -> str:
     """The file as instance ``index`` runs it: the test, then the helper, the globals, the call."""
     lines = [f"BOARD_IP = {ip!r}", *injected]
     return test.rstrip("\n") + "\n" + BOARD_HELPER.format(globals="\n".join(lines), index=index)
@@ -227,6 +244,10 @@ def check_args(args: argparse.Namespace) -> tuple[Path, str, int]:
         )
     if not args.timeout > 0:
         raise UsageError(f"--timeout {args.timeout}: must be above 0 seconds")
+    if args.port and len(args.port) > count:
+        raise UsageError(
+            f"{len(args.port)} --port options for {count} instance(s); give at most one per instance"
+        )
     for key in ("board", "firmware"):
         value = getattr(args, key)
         if value is not None:
@@ -262,10 +283,11 @@ def cmd_multitest(args: argparse.Namespace) -> int:
 
 def run_instances(args: argparse.Namespace, path: Path, test: str, count: int) -> tuple[str, bool]:
     """Run every instance to its end (or TIMEOUT, or SKIP); the output as run-multitests.py prints it."""
+    ports = args.port or []
     ips: list[str] = []
-    for _ in range(count):
+    for _ in range(count - min(len(ports), count)):
         ips.append(options.BoardOptions().reserve_ip(taken=tuple(ips)))
-    instances = [Instance(index, ip) for index, ip in enumerate(ips)]
+    instances = [Instance(i, None if i < len(ports) else ips[i - len(ports)]) for i in range(count)]
     lines: queue.Queue[tuple[int, str | None]] = queue.Queue()
     folder = Path(tempfile.mkdtemp(prefix="firmware-sim-multitest-"))
     injected: list[str] = []
@@ -274,6 +296,13 @@ def run_instances(args: argparse.Namespace, path: Path, test: str, count: int) -
         with Children(signals=(signal.SIGTERM, signal.SIGHUP)) as children:
 
             def start(instance: Instance) -> None:
+                if instance.ip is None:
+                    instance.on_port = PortInstance(
+                        instance.index, ports[instance.index], args.allow_lan, lines
+                    )
+                    instance.on_port.start(board_script(test, instance.index, None, injected))
+                    instance.last_line = time.monotonic()
+                    return
                 script = folder / f"instance{instance.index}" / path.name
                 script.parent.mkdir()
                 script.write_text(board_script(test, instance.index, instance.ip, injected))
@@ -297,7 +326,7 @@ def run_instances(args: argparse.Namespace, path: Path, test: str, count: int) -
                     start(instances[next_index])
                     next_index += 1
                     continue
-                running = [i for i in instances if i.proc is not None and not i.finished]
+                running = [i for i in instances if (i.proc or i.on_port) and not i.finished]
                 if not running and next_index >= count:
                     break
                 try:
@@ -318,6 +347,11 @@ def run_instances(args: argparse.Namespace, path: Path, test: str, count: int) -
                 elif handle_line(instance, line, instances, injected):
                     skipped = True
                     break
+            for instance in instances:
+                if instance.on_port is not None:
+                    instance.on_port.stop()
+                    if instance.on_port.error:
+                        instance.output.append(f"CRASH {instance.on_port.error}")
             children.terminate()
         if children.stopped is not None:
             raise children.stopped

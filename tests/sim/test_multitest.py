@@ -106,3 +106,40 @@ def test_a_file_without_instances_is_a_usage_error(tmp_path):
     done = multitest(test)
     assert done.returncode == 2
     assert "defines no instance0()" in done.stderr
+
+
+def test_the_same_file_passes_on_boards_at_ports(tmp_path):
+    """The serial path real boards take: two virtual boards at socket:// ports, each soft-reset, sent
+    its instance over the raw REPL, its broadcasts read from its stdin."""
+    from firmware_sim.testing import VirtualBoardProcess
+
+    test = udp_pair(tmp_path)
+    (tmp_path / "udp_pair.py.exp").write_text(UDP_PAIR_EXP)
+    flashes = [tmp_path / "flash0", tmp_path / "flash1"]
+    for flash in flashes:
+        flash.mkdir()
+    with (
+        VirtualBoardProcess("--socket", "127.0.0.1:0", flash=flashes[0]) as one,
+        VirtualBoardProcess("--socket", "127.0.0.1:0", flash=flashes[1]) as two,
+    ):
+        done = multitest("--port", one.port, "--port", two.port, test)
+        again = multitest("--port", one.port, test)  # instance1 simulated, beside the board at a port
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout == f"{test}: pass\n"
+    assert again.returncode == 0, again.stdout + again.stderr
+
+
+def test_more_ports_than_instances_is_a_usage_error(tmp_path):
+    done = multitest(
+        "--port",
+        "socket://127.0.0.1:1",
+        "--port",
+        "socket://127.0.0.1:2",
+        "--instances",
+        "1",
+        udp_pair(tmp_path),
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        "firmware-sim: error: 2 --port options for 1 instance(s); give at most one per instance"
+    )
