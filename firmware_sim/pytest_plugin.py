@@ -5,11 +5,13 @@ board, or on a real one with ``--board-port``, with the same test file.
         board.expect(r"hello from (\\w+)")
         assert board.eval("1 + 1") == 2
 
-Fixtures: ``board`` (the project booted, function scope) and ``boards`` (``boards("name",
-project=..., kind=..., shield=..., ...)`` for several boards). The object's API is
-:class:`firmware_sim.testkit.board.TestBoard`. Options (command line, else ini key ``firmware_sim_*``):
-``--board-port``, ``--board-kind``, ``--firmware``, ``--shield``, ``--time-scale``; the ini key
-``firmware_sim_project`` names the folder holding boot.py/main.py/lib (relative to the rootdir).
+Fixtures: ``board`` (the project booted, function scope), ``boards`` (``boards("name",
+project=..., kind=..., shield=..., map=..., ...)`` for several boards) and ``link`` (``link(board)``:
+a relay in front of a board whose traffic the test can lose, duplicate, delay, reorder or cut). The
+object's API is :class:`firmware_sim.testkit.board.TestBoard`. Options (command line, else ini key
+``firmware_sim_*``): ``--board-port``, ``--board-kind``, ``--firmware``, ``--shield``,
+``--time-scale``; the ini key ``firmware_sim_project`` names the folder holding boot.py/main.py/lib
+(relative to the rootdir).
 
 Loading this module is cheap: it imports pytest only; the simulator and the serial runner load when a
 test asks for a board. A failing test's report gets a section with each board's whole output, also a
@@ -28,6 +30,7 @@ import pytest
 
 if TYPE_CHECKING:
     from .testkit.board import TestBoard
+    from .testkit.link import Link
 
 SETTINGS = (  # option name, ini key, help
     ("board_kind", "firmware_sim_board_kind", "board kind of simulated boards (lopy4, fipy, wipy ...)"),
@@ -129,6 +132,29 @@ def _address_of(target: TestBoard | str) -> str:
 def board(request: pytest.FixtureRequest, boards: Callable) -> TestBoard:
     """The project booted on a simulated board, or on the real one at ``--board-port``."""
     return boards("board", port=request.config.getoption("board_port"))  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def link() -> Iterator[Callable[..., Link]]:
+    """``link(target, port=5683, seed=None)``: a UDP relay in front of ``target`` (a simulated board, or
+    a loopback address) that the test can impair: ``.impair(loss=, duplicate=, delay=, jitter=,
+    reorder=)``, ``.partition()``, ``.heal()``, ``.clear()``, ``.stats``. Give its ``.address`` to a
+    board's ``map`` (or send to it) instead of the target's. Simulator only: a real board's traffic does
+    not pass through this machine. Every link closes with the test."""
+    from .testkit.link import Link
+
+    made: list[Link] = []
+
+    def make(target: TestBoard | str, port: int = 5683, seed: int | None = None) -> Link:
+        if not isinstance(target, str) and target.process is None:
+            pytest.skip("simulator only: link() (a real board's traffic does not pass through this machine)")
+        one = Link((_address_of(target), port), seed=seed)
+        made.append(one)
+        return one
+
+    yield make
+    for one in made:
+        one.close()
 
 
 @pytest.hookimpl(wrapper=True)

@@ -22,4 +22,4 @@ def test_the_ci_sensor_example_passes_its_tests_under_xdist() -> None:
         timeout=120,
     )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
-    assert "4 passed" in run.stdout
+    assert "6 passed" in run.stdout

@@ -57,6 +57,23 @@ def test_files(board):
     assert "note.txt" in board.files.list("/flash/data")
     assert "main.py" in board.files.list()
 
+def test_echo_through_a_link_the_test_cuts(board, link):
+    board.expect("ready to serve")
+    cable = link(board, port=7000)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.settimeout(5)
+        s.sendto(b"one", (cable.address, 7000))
+        assert s.recvfrom(64)[0] == b"echo:one"
+        cable.partition()
+        s.settimeout(0.3)
+        s.sendto(b"two", (cable.address, 7000))
+        try:
+            s.recvfrom(64)
+            raise AssertionError("an answer came through a cut link")
+        except socket.timeout:
+            pass
+    assert cable.stats["to_target"]["dropped"] == 1
+
 def test_main_ends_and_the_repl_starts(board):
     ended = board.wait_for_exit()
     assert ended.error is None
@@ -87,7 +104,7 @@ def project(pytester: pytest.Pytester) -> Path:
 
 def test_the_user_tests_pass_on_a_simulated_board(pytester: pytest.Pytester, project: Path) -> None:
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", timeout=60)
-    result.assert_outcomes(passed=4)
+    result.assert_outcomes(passed=5)
 
 
 def test_the_same_tests_pass_on_a_board_at_a_port_and_sim_only_ones_skip(
@@ -97,7 +114,8 @@ def test_the_same_tests_pass_on_a_board_at_a_port_and_sim_only_ones_skip(
     flash.mkdir()
     with VirtualBoardProcess("--socket", "127.0.0.1:0", flash=flash) as other:
         result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-rs", f"--board-port={other.port}")
-    result.assert_outcomes(passed=3, skipped=1)
+    result.assert_outcomes(passed=3, skipped=2)
+    result.stdout.fnmatch_lines(["*SKIPPED*simulator only: link()*"])
     result.stdout.fnmatch_lines(["*SKIPPED*simulator only: drive('P10', 1)*"])
     assert (flash / "main.py").read_text() == MAIN  # deployed over the serial line
 
