@@ -106,6 +106,8 @@ def board_repr(value: Any) -> str:
         return members if kind is set else f"frozenset({members})"
     if isinstance(value, BaseException) and type(value).__module__ == "builtins":
         return board_name(value) + board_repr(_exception_args(value))
+    if isinstance(value, type) and type(value).__repr__ is type.__repr__:
+        return f"<class '{value.__name__}'>"  # py/objtype.c type_print: the name alone, no module
     return repr(value)
 
 
@@ -118,6 +120,8 @@ def board_str(value: Any) -> str:
         return board_repr(value)
     if isinstance(value, BaseException) and _builtin_str(type(value)):
         return board_message(value)
+    if isinstance(value, type):
+        return board_repr(value)
     return str(value)
 
 

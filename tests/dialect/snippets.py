@@ -260,6 +260,8 @@ s(
 
 # -- builtins present and absent ----------------------------------------------------------------------
 category("builtins")
+s("class_repr", "class Sensor:\n    pass\nprint(Sensor, repr(Sensor), [Sensor], type(Sensor()))")
+s("builtin_type_repr", "print(int, repr(str), type(b''), type(1.5))")
 for _name in (
     "FileNotFoundError",
     "ModuleNotFoundError",
