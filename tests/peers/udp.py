@@ -1,8 +1,10 @@
 """Plain-UDP stand-ins for tests that need a peer faster and simpler than a real CoAP stack.
 
-``EchoServer`` answers every CON request with a piggy-backed ACK 2.05 whose payload is ``echo:`` plus
-the request's token, and records what it got. ``Hammer`` GETs one path from a server as fast as it is
-answered, recording the payloads and anything unexpected. Both run in a thread until ``stop()``.
+``DatagramServer`` is a socket served by a thread until ``stop()``: ``handle(data, source)`` gets each
+datagram. ``DatagramEcho`` sends every datagram back and records it. ``EchoServer`` answers every CON
+request with a piggy-backed ACK 2.05 whose payload is ``echo:`` plus the request's token, and records
+what it got. ``Hammer`` GETs one path from a server as fast as it is answered, recording the payloads and
+anything unexpected, in a thread until ``stop()``.
 """
 
 from __future__ import annotations
@@ -16,15 +18,16 @@ from network.coap.protocol.codec import Message, ParseError, decode, encode
 CON, ACK = 0, 2
 
 
-class EchoServer:
-    def __init__(self, ip: str) -> None:
+class DatagramServer:
+    """A UDP socket on ``(ip, port)`` whose datagrams a thread hands to :meth:`handle`."""
+
+    def __init__(self, ip: str, port: int = 5683) -> None:
         self.ip = ip
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
-        self.sock.bind((ip, 5683))
+        self.sock.bind((ip, port))
         self.sock.settimeout(0.05)
-        self.requests: list[Message] = []
-        self.sources: set[tuple[str, int]] = set()
+        self.address: tuple[str, int] = self.sock.getsockname()
         self._stop = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
@@ -32,23 +35,51 @@ class EchoServer:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                data, source = self.sock.recvfrom(2048)
-                msg = decode(data)
-            except (TimeoutError, ParseError):
+                data, source = self.sock.recvfrom(65536)
+            except TimeoutError:
                 continue
             except OSError:
                 return
-            if msg.mtype != CON or not 1 <= msg.code <= 31:
-                continue
-            self.requests.append(msg)
-            self.sources.add(source)
-            reply = Message(ACK, 69, msg.mid, msg.token, [], b"echo:" + msg.token)
-            self.sock.sendto(encode(reply), source)
+            self.handle(data, source)
+
+    def handle(self, data: bytes, source: tuple[str, int]) -> None:
+        raise NotImplementedError
 
     def stop(self) -> None:
         self._stop.set()
         self.thread.join(5)
         self.sock.close()
+
+
+class DatagramEcho(DatagramServer):
+    """Every datagram back to its sender; ``received``: what came, in order."""
+
+    def __init__(self, ip: str, port: int = 5683) -> None:
+        self.received: list[bytes] = []
+        super().__init__(ip, port)
+
+    def handle(self, data: bytes, source: tuple[str, int]) -> None:
+        self.received.append(data)
+        self.sock.sendto(data, source)
+
+
+class EchoServer(DatagramServer):
+    def __init__(self, ip: str) -> None:
+        self.requests: list[Message] = []
+        self.sources: set[tuple[str, int]] = set()
+        super().__init__(ip)
+
+    def handle(self, data: bytes, source: tuple[str, int]) -> None:
+        try:
+            msg = decode(data)
+        except ParseError:
+            return
+        if msg.mtype != CON or not 1 <= msg.code <= 31:
+            return
+        self.requests.append(msg)
+        self.sources.add(source)
+        reply = Message(ACK, 69, msg.mid, msg.token, [], b"echo:" + msg.token)
+        self.sock.sendto(encode(reply), source)
 
 
 class Hammer:

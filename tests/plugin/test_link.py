@@ -7,16 +7,16 @@ from __future__ import annotations
 import math
 import random
 import socket
-import threading
 import time
 from collections.abc import Callable, Iterator
 
 import pytest
+from conftest import free_loopback_ip
+from peers.udp import DatagramEcho as Echo
 
 from firmware_sim.testkit import impairment
 from firmware_sim.testkit.impairment import MAX_QUEUED, REORDER_HOLD, ImpairedPath, Impairment
 from firmware_sim.testkit.link import Link
-from tests.conftest import free_loopback_ip
 
 PORT = 5683
 
@@ -184,37 +184,9 @@ def test_counters_balance_under_every_impairment_at_once() -> None:
 # -- the relay on loopback ---------------------------------------------------------------------------
 
 
-class Echo:
-    """A UDP echo server on a reserved loopback address; ``received`` is what it got."""
-
-    def __init__(self, ip: str | None = None) -> None:
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind((ip or free_loopback_ip(PORT), PORT))
-        self.sock.settimeout(0.05)
-        self.address: tuple[str, int] = self.sock.getsockname()
-        self.received: list[bytes] = []
-        self._stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                data, source = self.sock.recvfrom(65536)
-            except (TimeoutError, OSError):
-                continue
-            self.received.append(data)
-            self.sock.sendto(data, source)
-
-    def stop(self) -> None:
-        self._stop.set()
-        self.thread.join(2.0)
-        self.sock.close()
-
-
 @pytest.fixture
 def echo() -> Iterator[Echo]:
-    server = Echo()
+    server = Echo(free_loopback_ip(PORT))
     yield server
     server.stop()
 
