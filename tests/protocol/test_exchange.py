@@ -11,7 +11,7 @@ import random
 import pytest
 
 from network.coap.protocol.codec import Message, decode, encode
-from network.coap.protocol.exchange import MessageLayer, RequestReceived, ResponseReceived
+from network.coap.protocol.exchange import ExchangeFailed, MessageLayer, RequestReceived, ResponseReceived
 from network.coap.protocol.numbers import (
     ACK_RANDOM_FACTOR,
     ACK_TIMEOUT,
@@ -428,6 +428,60 @@ def test_held_con_starts_when_the_first_ends(how: str) -> None:
     out = [d for d, _ in take(ml)]
     assert wire2 in out
     assert ml.pending_count() == 1
+
+
+# -- a client's view: failures, cancel, listening -------------------------------------------------------
+
+
+@pytest.mark.parametrize("how", ["rst", "give-up"])
+def test_a_con_that_ends_without_a_response_is_reported_with_its_token(how: str) -> None:
+    ml = MessageLayer(random.Random(1), report_failures=True)
+    first = send_con(ml, token=b"t1")
+    if how == "rst":
+        ml.receive(rst(first.mid), PEER, 1.0)
+    else:
+        for _ in range(MAX_RETRANSMIT + 1):
+            ml.poll(ml.next_deadline())
+    assert ml.failures == [ExchangeFailed(PEER, b"t1", first.mid, "reset" if how == "rst" else "timeout")]
+
+
+def test_an_answered_con_is_no_failure() -> None:
+    ml = MessageLayer(random.Random(1), report_failures=True)
+    first = send_con(ml, token=b"t1")
+    ml.receive(encode(Message(ACK, CONTENT, first.mid, b"t1", [], b"x")), PEER, 0.5)
+    ml.poll(100.0)
+    assert ml.failures == []
+
+
+def test_cancel_stops_retransmission_and_lets_the_next_con_go() -> None:
+    ml = layer()
+    first = send_con(ml, token=b"1")
+    _, wire2 = queue_con(ml, b"2")
+    ml.cancel(PEER, b"1", 0.5)
+    assert take(ml) == [(wire2, PEER)]  # the held one starts at once
+    for _ in range(MAX_RETRANSMIT + 2):
+        deadline = ml.next_deadline()
+        assert deadline is not None
+        ml.poll(deadline)
+    assert all(d != encode(first) for d, _ in take(ml))  # the cancelled one never went again
+    late = ml.receive(encode(Message(CON, CONTENT, 0x4444, b"1", [], b"late")), PEER, 1.0)
+    assert late is None and take(ml) == [(rst(0x4444), PEER)]  # its late response is rejected
+
+
+def test_a_listened_token_keeps_matching_responses_after_its_exchange() -> None:
+    """Observe notifications: CON ones are ACKed and delivered, each once."""
+    ml = layer()
+    first = send_con(ml, token=b"ob")
+    ml.receive(encode(Message(ACK, CONTENT, first.mid, b"ob", [(6, b"\x01")], b"v1")), PEER, 0.5)
+    ml.listening.add((PEER, b"ob"))
+    take(ml)
+    notification = encode(Message(CON, CONTENT, 0x5000, b"ob", [(6, b"\x02")], b"v2"))
+    event = ml.receive(notification, PEER, 1.0)
+    assert isinstance(event, ResponseReceived) and event.message.payload == b"v2"
+    assert take(ml) == [(empty_ack(0x5000), PEER)]
+    assert ml.receive(notification, PEER, 1.1) is None  # a duplicate: ACKed again, not delivered
+    ml.listening.discard((PEER, b"ob"))
+    assert ml.receive(encode(Message(CON, CONTENT, 0x5001, b"ob", [], b"v3")), PEER, 2.0) is None
 
 
 # -- message ids --------------------------------------------------------------------------------------

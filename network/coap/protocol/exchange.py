@@ -7,11 +7,14 @@ accumulate in :attr:`MessageLayer.outgoing` as ``(bytes, peer)``. Nothing here r
 peer sends.
 
 Server side: de-duplication by (peer, message id) over EXCHANGE_LIFETIME (CON) / NON_LIFETIME (NON),
-bounded in memory (:class:`DedupCache`). Client side: CON retransmission with exponential back-off
-(ACK_TIMEOUT 2 s, ACK_RANDOM_FACTOR 1.5, MAX_RETRANSMIT 4), at most NSTART (1) unacknowledged CONs per
-server (§4.7: later ones wait their turn), piggy-backed and separate responses matched by message id
-and token. With ``retransmit=False`` (libcoap 4.1 as firmware 1.20.1-1.20.2 use it) a CON is sent
-once, at once (no NSTART), and only remembered for matching its response over EXCHANGE_LIFETIME.
+bounded in memory (:class:`.dedup.DedupCache`). Client side: CON retransmission with exponential
+back-off (ACK_TIMEOUT 2 s, ACK_RANDOM_FACTOR 1.5, MAX_RETRANSMIT 4), at most NSTART (1) unacknowledged
+CONs per server (§4.7: later ones wait their turn), piggy-backed and separate responses matched by
+message id and token. A CON that ends without a response (given up, or answered RST) is reported in
+:attr:`MessageLayer.failures`; :meth:`MessageLayer.cancel` abandons one; a token in
+:attr:`MessageLayer.listening` keeps matching responses after its exchange (Observe notifications).
+With ``retransmit=False`` (libcoap 4.1 as firmware 1.20.1-1.20.2 use it) a CON is sent once, at once
+(no NSTART), and only remembered for matching its response over EXCHANGE_LIFETIME.
 """
 
 from __future__ import annotations
@@ -19,11 +22,11 @@ from __future__ import annotations
 import heapq
 import random
 import sys
-from collections import OrderedDict, deque
+from collections import deque
 from dataclasses import dataclass
-from typing import Any
 
 from .codec import IgnoredVersion, Message, ParseError, decode, encode
+from .dedup import DEDUP_BYTES, DEDUP_ENTRIES, DedupCache, Key, Peer
 from .numbers import (
     ACK_RANDOM_FACTOR,
     ACK_TIMEOUT,
@@ -33,14 +36,8 @@ from .numbers import (
     NSTART,
 )
 
-Peer = Any  # a socket address tuple
-Key = tuple[Peer, int]  # (peer, message id)
 CON, NON, ACK, RST = 0, 1, 2, 3
 
-DEDUP_BYTES = 8 * 1024 * 1024  # what one endpoint's de-duplication cache may hold: entries and replies
-DEDUP_ENTRIES = 200_000  # and at most this many entries, whatever a larger DEDUP_BYTES allows
-ENTRY_COST = 512  # bytes counted per entry: its Python objects (~440 measured with tracemalloc), rounded up
-KEEP_REPLY = 1400  # an idempotent request's reply is kept up to this size (firmware A's whole PDU)
 IDEMPOTENT = frozenset((1, 3, 4))  # GET, PUT, DELETE (RFC 7252 §5.1); every other code is not
 
 
@@ -61,6 +58,17 @@ class ResponseReceived:
 
 
 @dataclass(slots=True)
+class ExchangeFailed:
+    """A CON request that ended without a response: ``reason`` is ``"timeout"`` (MAX_RETRANSMIT
+    retransmissions unanswered) or ``"reset"`` (the peer answered RST)."""
+
+    peer: Peer
+    token: bytes
+    mid: int
+    reason: str
+
+
+@dataclass(slots=True)
 class _Pending:
     data: bytes
     peer: Peer
@@ -78,101 +86,11 @@ def _empty_ack(mid: int) -> bytes:
     return bytes((0x60, 0, mid >> 8, mid & 0xFF))
 
 
-def _cost(entry: list[Any]) -> int:
-    """What a de-duplication entry ``[expiry, reply or None]`` counts against the bound."""
-    return ENTRY_COST + len(entry[1] or b"")
-
-
-class DedupCache:
-    """The messages one endpoint has seen, by (peer, message id), with the reply a duplicate CON gets.
-
-    Bounded by ``max_bytes`` (each entry counts ENTRY_COST plus its reply) and ``max_entries``. *Firm*
-    entries are requests that are not idempotent (any code but GET, PUT, DELETE) and responses handed
-    to the application: never processed twice, their reply is kept whatever its size. *Soft* entries
-    are idempotent requests (RFC 7252 §4.5 lets a server execute a duplicate again) and rejected
-    responses: a reply over KEEP_REPLY bytes is not kept, the entry goes and a duplicate is new. Over
-    the bound, expired entries go first, then the oldest soft ones, and only then the oldest firm ones
-    (counted in ``forgotten_firm``; with the defaults it takes over 16,000 non-idempotent exchanges
-    within one EXCHANGE_LIFETIME, 65 a second sustained).
-    """
-
-    __slots__ = ("firm", "soft", "bytes", "max_bytes", "max_entries", "forgotten_firm", "_now")
-
-    def __init__(self, max_bytes: int = DEDUP_BYTES, max_entries: int = DEDUP_ENTRIES) -> None:
-        # (peer, mid) -> [expiry, reply or None], oldest first. Not dicts: a dict whose first entries
-        # were deleted makes every iteration skip their dummy slots, so each request cost O(capacity).
-        self.firm: OrderedDict[Key, list[Any]] = OrderedDict()
-        self.soft: OrderedDict[Key, list[Any]] = OrderedDict()
-        self.bytes = self.forgotten_firm = 0
-        self.max_bytes, self.max_entries = max_bytes, max_entries
-        self._now = 0.0
-
-    def __len__(self) -> int:
-        return len(self.firm) + len(self.soft)
-
-    def find(self, key: Key, now: float) -> list[Any] | None:
-        """The live entry of ``key``, or None; an expired one is forgotten."""
-        entry = self.firm.get(key) or self.soft.get(key)
-        if entry is None or entry[0] > now:
-            return entry
-        del (self.firm if key in self.firm else self.soft)[key]
-        self.bytes -= _cost(entry)
-        return None
-
-    def add(self, key: Key, now: float, lifetime: float, firm: bool, reply: bytes | None) -> None:
-        """Remember ``key`` (not in the cache: :meth:`find` said so) until ``now + lifetime``."""
-        entry = [now + lifetime, reply]
-        (self.firm if firm else self.soft)[key] = entry
-        self.bytes += _cost(entry)
-        self._now = now
-        if self.bytes > self.max_bytes or len(self.firm) + len(self.soft) > self.max_entries:
-            self._fit(now)
-
-    def keep_reply(self, key: Key, reply: bytes) -> None:
-        """Keep ``reply`` for duplicates of ``key`` (a soft entry with a larger one than KEEP_REPLY goes)."""
-        entry = self.firm.get(key)
-        if entry is None:
-            entry = self.soft.get(key)
-            if entry is None:
-                return
-            if len(reply) > KEEP_REPLY:
-                del self.soft[key]
-                self.bytes -= _cost(entry)
-                return
-        self.bytes += len(reply) - len(entry[1] or b"")
-        entry[1] = reply
-        if self.bytes > self.max_bytes:
-            self._fit(self._now)
-
-    def expire(self, now: float) -> None:
-        """Forget the entries whose lifetime has passed, from the old end of each kind."""
-        for table in (self.soft, self.firm):
-            dead = []
-            for key, entry in table.items():
-                if entry[0] > now:
-                    break
-                dead.append(key)
-            for key in dead:
-                self.bytes -= _cost(table.pop(key))
-
-    def _fit(self, now: float) -> None:
-        """Within the bound again: expired entries go, then the oldest soft ones, then the oldest firm."""
-        self.expire(now)
-        while self.bytes > self.max_bytes or len(self.firm) + len(self.soft) > self.max_entries:
-            if self.soft:
-                _, entry = self.soft.popitem(last=False)
-            elif self.firm:
-                _, entry = self.firm.popitem(last=False)
-                self.forgotten_firm += 1
-            else:
-                return
-            self.bytes -= _cost(entry)
-
-
 class MessageLayer:
     """Message-layer state of one socket: de-duplication, retransmission and response matching.
 
-    ``dedup_bytes`` and ``dedup_capacity`` bound :attr:`dedup`, the de-duplication cache."""
+    ``dedup_bytes`` and ``dedup_capacity`` bound :attr:`dedup`, the de-duplication cache;
+    ``report_failures`` fills :attr:`failures` (a client that drains it)."""
 
     def __init__(
         self,
@@ -181,8 +99,10 @@ class MessageLayer:
         dedup_bytes: int = DEDUP_BYTES,
         dedup_capacity: int = DEDUP_ENTRIES,
         retransmit: bool = True,
+        report_failures: bool = False,
     ) -> None:
         self._rng = rng or random.Random()
+        self._report = report_failures
         self._retransmit = retransmit
         self._nstart = NSTART if retransmit else sys.maxsize
         self._max_retransmit = MAX_RETRANSMIT if retransmit else 0
@@ -198,6 +118,10 @@ class MessageLayer:
         self._queued: dict[Peer, deque[tuple[bytes, int, bytes]]] = {}
         self.retransmissions = 0
         self.gave_up = 0
+        # with report_failures: CONs that ended without a response (the caller drains the list)
+        self.failures: list[ExchangeFailed] = []
+        # (peer, token) a client still expects responses for after the exchange (Observe notifications)
+        self.listening: set[tuple[Peer, bytes]] = set()
 
     # -- sending ---------------------------------------------------------------------------------
 
@@ -323,7 +247,11 @@ class MessageLayer:
         if pending is None:
             return None  # duplicate or stray ACK/RST
         self._finish(peer, now)
-        if msg.mtype == RST or msg.code == 0:
+        if msg.mtype == RST:
+            if self._report:
+                self.failures.append(ExchangeFailed(peer, pending.token, msg.mid, "reset"))
+            return None
+        if msg.code == 0:
             if msg.mtype == ACK:  # empty ACK: a separate response will follow
                 self._awaiting[(peer, pending.token)] = now + EXCHANGE_LIFETIME
             return None
@@ -348,6 +276,8 @@ class MessageLayer:
     def _match_token(self, peer: Peer, token: bytes, now: float) -> bool:
         expiry = self._awaiting.pop((peer, token), None)
         if expiry is not None and expiry > now:
+            return True
+        if (peer, token) in self.listening:
             return True
         # A separate response may overtake the ACK it implies (§5.2.2): it matches a pending CON too.
         for key, pending in self._pending.items():
@@ -374,6 +304,8 @@ class MessageLayer:
             if pending.retransmissions >= self._max_retransmit:
                 del self._pending[key]
                 self.gave_up += 1
+                if self._report:
+                    self.failures.append(ExchangeFailed(pending.peer, pending.token, key[1], "timeout"))
                 self._finish(pending.peer, now)
                 continue
             pending.retransmissions += 1
@@ -393,6 +325,22 @@ class MessageLayer:
         if self._awaiting:
             for waiting in [k for k, exp in self._awaiting.items() if exp <= now]:
                 del self._awaiting[waiting]
+
+    def cancel(self, peer: Peer, token: bytes, now: float) -> None:
+        """Stop retransmitting the CON(s) with ``token`` to ``peer`` (sent or waiting their turn) and stop
+        expecting responses for it; a response that still comes is rejected (RST for a CON)."""
+        for key in [k for k, p in self._pending.items() if p.peer == peer and p.token == token]:
+            del self._pending[key]
+            self._finish(peer, now)
+        queue = self._queued.get(peer)
+        if queue:
+            kept = deque(entry for entry in queue if entry[2] != token)
+            if kept:
+                self._queued[peer] = kept
+            else:
+                del self._queued[peer]
+        self._awaiting.pop((peer, token), None)
+        self.listening.discard((peer, token))
 
     def pending_count(self) -> int:
         """CONs sent and not yet acknowledged, plus those waiting for their turn (NSTART)."""
