@@ -15,7 +15,7 @@ from ..serial.commands import add_commands
 from .usage import UsageError
 
 # the simulator's commands, one module each, in --help's order; then the serial runner's
-SIMULATOR_COMMANDS = ("run", "up", "board", "gateway", "check", "multitest")
+SIMULATOR_COMMANDS = ("run", "up", "board", "gateway", "check", "multitest", "coap")
 SERIAL_COMMANDS = ("devices", "exec", "put", "get", "ls", "rm", "reset", "deploy")
 
 

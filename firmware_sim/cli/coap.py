@@ -1,0 +1,132 @@
+"""``firmware-sim coap METHOD URI``: one CoAP request from the command line, printed as libcoap's
+``coap-client`` prints it (the tool every Pycom tutorial uses), for machines without libcoap.
+
+On the host client (:mod:`network.coap.client`): the payload of a 2.xx response goes to stdout as it
+came, then a newline; a 4.xx/5.xx response prints its code and name on stderr
+(``4.04 Not Found``) and nothing on stdout, as coap-client does. Loopback addresses only unless
+``--allow-lan``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .usage import UsageError
+
+METHODS = {"get": 1, "post": 2, "put": 3, "delete": 4}
+# coap-client's -t/-A names (libcoap's coap_media_type names, short forms)
+FORMATS = {
+    "text": 0, "text/plain": 0, "link": 40, "application/link-format": 40, "xml": 41,
+    "application/xml": 41, "octet": 42, "binary": 42, "application/octet-stream": 42, "exi": 47,
+    "json": 50, "application/json": 50, "cbor": 60, "application/cbor": 60,
+}  # fmt: skip
+DEFAULT_WAIT = 90.0  # seconds, as coap-client's -B default
+
+EXAMPLES = """\
+examples:
+  firmware-sim coap get coap://127.0.0.2/.well-known/core
+  firmware-sim coap get coap://127.0.0.2/temperature
+  firmware-sim coap put -e 21.5 -t text coap://127.0.0.2/setpoint
+  firmware-sim coap post -f reading.json -t json coap://127.0.0.2/readings
+
+exit status: 0 for a 2.xx response, 1 for a 4.xx/5.xx response or none within -B seconds (coap-client
+exits 0 after an error response), 2 for a usage error.
+"""
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "coap",
+        help="send a CoAP request and print the response, as libcoap's coap-client",
+        description="Send one CoAP request (RFC 7252: CON, retransmitted) and print the response's "
+        "payload as libcoap's coap-client does; a simulated board's resources, or any CoAP server on "
+        "this machine.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("method", choices=sorted(METHODS), metavar="METHOD", help="get, put, post or delete")
+    parser.add_argument("uri", metavar="URI", help="coap://ADDRESS[:PORT]/PATH[?QUERY]")
+    body = parser.add_mutually_exclusive_group()
+    body.add_argument("-e", dest="text", metavar="TEXT", help="the request's payload")
+    body.add_argument("-f", dest="file", metavar="FILE", help="the request's payload, read from FILE")
+    parser.add_argument(
+        "-t", dest="content_format", metavar="FORMAT", help="Content-Format: a number or text, json ..."
+    )
+    parser.add_argument(
+        "-A", dest="accept", metavar="FORMAT", help="Accept: a number or text, json, cbor ..."
+    )
+    parser.add_argument(
+        "-B", dest="wait", metavar="SECONDS", type=float, default=DEFAULT_WAIT,
+        help=f"give up after SECONDS without a response (default {DEFAULT_WAIT:g})",
+    )  # fmt: skip
+    parser.add_argument("-N", dest="non", action="store_true", help="send a NON request (no retransmission)")
+    parser.add_argument(
+        "-v", dest="verbose", action="store_true", help="also print the response's code and options"
+    )
+    parser.add_argument(
+        "--allow-lan",
+        action="store_true",
+        help="let URI name an address off this machine (default: loopback only)",
+    )
+    parser.set_defaults(handler=cmd_coap)
+
+
+def media_type(value: str | None, flag: str) -> int | None:
+    if value is None:
+        return None
+    if value.isdigit() and int(value) < 65536:
+        return int(value)
+    if value.lower() in FORMATS:
+        return FORMATS[value.lower()]
+    raise UsageError(
+        f"{flag} {value}: not a Content-Format; give a number (0-65535) or one of text, link, json, "
+        "cbor, xml, octet"
+    )
+
+
+def cmd_coap(args: argparse.Namespace) -> int:
+    from network.coap.client import Client, CoapError, parse_uri
+
+    try:
+        parse_uri(args.uri, args.allow_lan)
+    except ValueError as err:
+        raise UsageError(str(err).replace("pass allow_lan=True", "add --allow-lan")) from None
+    if not args.wait > 0:
+        raise UsageError(f"-B {args.wait}: must be above 0 seconds")
+    payload = b""
+    if args.text is not None:
+        payload = args.text.encode()
+    elif args.file is not None:
+        try:
+            payload = Path(args.file).read_bytes()
+        except OSError as err:
+            raise UsageError(f"-f {args.file}: {err.strerror or err}; give a readable file") from None
+    content_format = media_type(args.content_format, "-t")
+    accept = media_type(args.accept, "-A")
+    with Client("0.0.0.0" if args.allow_lan else "127.0.0.1", allow_lan=args.allow_lan) as client:
+        try:
+            response = client.request(
+                METHODS[args.method],
+                args.uri,
+                payload,
+                content_format=content_format,
+                accept=accept,
+                confirmable=not args.non,
+                timeout=args.wait,
+            )
+        except CoapError as err:
+            print(f"firmware-sim: {err}", file=sys.stderr)
+            return 1
+    if args.verbose:
+        options = ", ".join(f"{number}:{value.hex() or '-'}" for number, value in response.options)
+        print(f"{response.reason} [{options}]", file=sys.stderr)
+    if not response.success:
+        if not args.verbose:
+            print(response.reason, file=sys.stderr)  # as coap-client: the code, not the payload
+        return 1
+    if response.payload:  # as coap-client: the payload, then a newline
+        sys.stdout.buffer.write(response.payload + b"\n")
+        sys.stdout.buffer.flush()
+    return 0
