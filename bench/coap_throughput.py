@@ -4,7 +4,8 @@
 
 Server: CON GET /bench with 1 and 32 requests in flight, from ``bench/loadgen.py`` (raw UDP), against
 a plain Pycom-style script (``bench/scripts/pycom_server.py``) and against aiocoap
-(``tests/peers/aiocoap_server.py``). Client: a Pycom-style script with client sessions and a response
+(``tests/peers/aiocoap_server.py``) and libcoap's ``coap-server-notls`` (GET /example_data holding the
+same value). Client: a Pycom-style script with client sessions and a response
 handler (``bench/scripts/pycom_client.py``) and an aiocoap client (``bench/scripts/aiocoap_client.py``),
 1 and 32 requests in flight, against one raw-UDP responder (``bench/responder.py``). Also the load
 generator against the responder: the ceiling of the measuring side. Each configuration runs
@@ -22,6 +23,7 @@ import os
 import platform
 import random
 import selectors
+import shutil
 import signal
 import socket
 import subprocess
@@ -36,7 +38,10 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 PORT = 5683
 INFLIGHT = (1, 32)
-OURS, AIOCOAP, CEILING = "network.Coap", "aiocoap", "responder (ceiling)"
+OURS, AIOCOAP, LIBCOAP, CEILING = "network.Coap", "aiocoap", "libcoap", "responder (ceiling)"
+LIBCOAP_SERVER = "coap-server-notls"  # libcoap3-bin; its /example_data holds what a PUT stored
+LIBCOAP_PATH = "example_data"
+LIBCOAP_TARGETS = {1: 0.7, 32: 0.8}  # issue 13: our server at least this share of libcoap's rate
 TARGET_RATIO = 8.0  # the issue's target: our server >= 8x aiocoap's with 32 in flight
 _PR_SET_PDEATHSIG = 1
 
@@ -72,14 +77,17 @@ class Processes:
         self.procs: list[subprocess.Popen] = []
         self.errs: dict[int, IO[bytes]] = {}
 
-    def start(self, args: list[str], env: dict[str, str] | None = None) -> subprocess.Popen:
+    def start(
+        self, args: list[str], env: dict[str, str] | None = None, python: bool = True
+    ) -> subprocess.Popen:
+        """Start ``args`` (a Python script and its arguments, or with ``python=False`` a program)."""
         path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
         full_env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONPATH=path)
         full_env.update(env or {})
         err = tempfile.TemporaryFile()  # noqa: SIM115 - kept until forget() closes it
         try:
             proc = subprocess.Popen(
-                [sys.executable, *args],
+                [sys.executable, *args] if python else args,
                 cwd=ROOT,
                 env=full_env,
                 stdin=subprocess.DEVNULL,
@@ -193,12 +201,30 @@ def load(
     """One load-generator run against the server at ``target``."""
     source = addrs.take()  # a fresh source address per run: no (address, port, id) is ever repeated
     args = [str(BENCH / "loadgen.py"), "--target", target, "--port", str(PORT), "--source", source]
+    if impl == LIBCOAP:
+        args += ["--path", LIBCOAP_PATH]
     args += ["--inflight", str(k), "--warmup", str(warmup), "--seconds", str(seconds)]
     result = run_json(procs, args, f"load generator against {impl}", warmup + seconds + 30)
     row = Row("server", impl, k, result["completed"], result["seconds"], result["rate"])
     row.lost, row.bad = result["lost"], result["bad"]
     print(f"  server {impl:<20} {k:>2} in flight: {row.rate:>8.0f} req/s", flush=True)
     return row
+
+
+def start_libcoap(procs: Processes, ip: str) -> None:
+    """libcoap's example server on ``ip``, its /example_data holding ``bench-value`` (as our /bench)."""
+    procs.start([LIBCOAP_SERVER, "-A", ip], python=False)
+    from network.coap.client import Client, CoapTimeout
+
+    with Client() as coap:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                coap.put(f"coap://{ip}/{LIBCOAP_PATH}", b"bench-value", timeout=0.5)
+                return
+            except CoapTimeout:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("libcoap's server did not answer within 20 s") from None
 
 
 def client(
@@ -228,13 +254,16 @@ def best(samples: list[Row]) -> dict[tuple[str, str, int], tuple[Row, float, flo
 
 
 def ratios(table: dict[tuple[str, str, int], tuple[Row, float, float]]) -> dict[str, float]:
-    """ours / aiocoap (best runs) for each side and number in flight."""
+    """ours / aiocoap (best runs) for each side and number in flight; ours / libcoap for the server."""
     out = {}
     for side in ("server", "client"):
         for k in INFLIGHT:
             ours, theirs = table.get((side, OURS, k)), table.get((side, AIOCOAP, k))
             if ours and theirs and theirs[0].rate > 0:
                 out[f"{side}_{k}"] = ours[0].rate / theirs[0].rate
+            libcoap = table.get((side, LIBCOAP, k))
+            if ours and libcoap and libcoap[0].rate > 0:
+                out[f"{side}_{k}_libcoap"] = ours[0].rate / libcoap[0].rate
     return out
 
 
@@ -249,9 +278,15 @@ def report(table: dict[tuple[str, str, int], tuple[Row, float, float]], ratio: d
         lines.append(f"{side:<7} {impl:<20} {k:>9} {row.rate:>9.0f} {spread:>15} {row.lost + row.bad:>5}")
     lines.append("")
     for key, value in ratio.items():
-        side, k = key.split("_")
+        side, k, *peer = key.split("_")
+        other = peer[0] if peer else AIOCOAP
         unit = "requests/s" if side == "server" else "responses/s"
-        lines.append(f"ratio {OURS} / {AIOCOAP}, {side}, {k:>2} in flight: {value:5.1f}x ({unit})")
+        lines.append(f"ratio {OURS} / {other}, {side}, {k:>2} in flight: {value:5.2f}x ({unit})")
+    for k, share in LIBCOAP_TARGETS.items():
+        got = ratio.get(f"server_{k}_libcoap")
+        if got is not None:
+            verdict = "met" if got >= share else "NOT met"
+            lines.append(f"target (issue 13): server, {k} in flight, >= {share:.1f}x libcoap: {verdict}")
     target = ratio.get("server_32")
     if target is not None:
         verdict = "met" if target >= TARGET_RATIO else "NOT met"
@@ -295,7 +330,7 @@ def main(argv: list[str] | None = None) -> int:
     if busy > 0.5:
         print(f"note: load average {busy:.1f} before starting: other processes may disturb the figures")
     try:
-        ours, theirs, fast = addrs.take(), addrs.take(), addrs.take()
+        ours, theirs, fast, libcoap = addrs.take(), addrs.take(), addrs.take(), addrs.take()
         servers = {
             OURS: procs.start([str(BENCH / "scripts" / "pycom_server.py"), ours]),
             AIOCOAP: procs.start(
@@ -307,14 +342,19 @@ def main(argv: list[str] | None = None) -> int:
             wait_ready(procs, proc, f"the {impl} server")
         wait_ready(procs, responder, "the responder")
         address = {OURS: ours, AIOCOAP: theirs}
+        if shutil.which(LIBCOAP_SERVER):
+            start_libcoap(procs, libcoap)
+            address[LIBCOAP] = libcoap
+        else:
+            print(f"note: {LIBCOAP_SERVER} is missing (apt-get install libcoap3-bin): no libcoap figures")
         for n in range(args.rounds):
-            order = (OURS, AIOCOAP) if n % 2 == 0 else (AIOCOAP, OURS)  # alternate who goes first
+            order = list(address) if n % 2 == 0 else list(reversed(address))  # alternate who goes first
             print(f"round {n + 1}/{args.rounds}", flush=True)
             for k in INFLIGHT:
                 for impl in order:
                     samples.append(load(procs, addrs, impl, address[impl], k, warm, secs))
             for k in INFLIGHT:
-                for impl in order:
+                for impl in (i for i in order if i != LIBCOAP):
                     samples.append(client(procs, addrs, impl, fast, k, warm, secs))
         if not args.no_ceiling:
             print("ceiling: the load generator against the responder", flush=True)

@@ -1,4 +1,4 @@
-"""A CoAP load generator over raw UDP sockets: CON GET /bench with K requests in flight.
+"""A CoAP load generator over raw UDP sockets: CON GET /bench (or ``--path``) with K requests in flight.
 
     python bench/loadgen.py --target 127.0.0.3 --source 127.0.0.4 --inflight 32 --seconds 5
 
@@ -26,7 +26,6 @@ import time
 
 _ID_SPACE = 0x10000
 _TOKEN = b"\xbe\x9c"
-_GET_BENCH = b"\xb5bench"  # Uri-Path (11) "bench"
 _ACK_CONTENT = 0x45  # 2.05
 
 
@@ -38,10 +37,23 @@ def _is_loopback(address: str) -> bool:
     return ip.version == 4 and ip.is_loopback
 
 
-def _requests() -> list[bytes]:
-    """The CON GET /bench datagram for each message id (type CON, token length 2)."""
+def _uri_path(path: str) -> bytes:
+    """Uri-Path options (11) for ``path``'s segments, each shorter than 13 bytes."""
+    out, number = b"", 0
+    for segment in path.strip("/").split("/"):
+        data = segment.encode()
+        if not 0 < len(data) < 13:
+            raise ValueError(f"--path {path}: each segment must be 1-12 bytes")
+        out += bytes(((11 - number) << 4 | len(data),)) + data
+        number = 11
+    return out
+
+
+def _requests(path: str) -> list[bytes]:
+    """The CON GET ``path`` datagram for each message id (type CON, token length 2)."""
     head = 0x40 | len(_TOKEN)
-    return [bytes((head, 1, mid >> 8, mid & 0xFF)) + _TOKEN + _GET_BENCH for mid in range(_ID_SPACE)]
+    options = _uri_path(path)
+    return [bytes((head, 1, mid >> 8, mid & 0xFF)) + _TOKEN + options for mid in range(_ID_SPACE)]
 
 
 class _Slot:
@@ -63,13 +75,15 @@ class _Slot:
 class LoadGenerator:
     """Keeps ``inflight`` requests outstanding over ``sockets`` sockets and counts the answers."""
 
-    def __init__(self, source: str, target: tuple[str, int], inflight: int, sockets: int) -> None:
+    def __init__(
+        self, source: str, target: tuple[str, int], inflight: int, sockets: int, path: str = "bench"
+    ) -> None:
         self.source = source
         self.target = target
         self.inflight = inflight
         self.per_socket = max(1, -(-inflight // max(1, sockets)))  # requests in flight per socket
         self.n_sockets = -(-inflight // self.per_socket)
-        self.requests = _requests()
+        self.requests = _requests(path)
         self.opened: list[_Slot] = []  # every socket ever opened: kept open so ports are never reused
 
     def _new_slot(self) -> _Slot:
@@ -171,11 +185,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--max-requests", type=int, default=5_000_000, help="per phase")
     parser.add_argument("--timeout", type=float, default=2.0, help="a request is lost after this")
+    parser.add_argument("--path", default="bench", help="the resource to GET (default bench)")
     args = parser.parse_args(argv)
     for address in (args.target, args.source):
         if not _is_loopback(address):
             parser.error(f"{address}: an IPv4 loopback address (127.0.0.0/8) is required")
-    gen = LoadGenerator(args.source, (args.target, args.port), args.inflight, args.sockets)
+    gen = LoadGenerator(args.source, (args.target, args.port), args.inflight, args.sockets, args.path)
     try:
         if args.warmup > 0:
             gen.run(args.warmup, args.max_requests, args.timeout)
