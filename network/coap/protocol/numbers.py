@@ -22,12 +22,15 @@ class Code(IntEnum):
     VALID = 67
     CHANGED = 68
     CONTENT = 69
+    CONTINUE = 95  # 2.31, RFC 7959 §2.9.1
     BAD_REQUEST = 128
     BAD_OPTION = 130
     NOT_FOUND = 132
     METHOD_NOT_ALLOWED = 133
     NOT_ACCEPTABLE = 134
+    REQUEST_ENTITY_INCOMPLETE = 136  # 4.08, RFC 7959 §2.9.2
     PRECONDITION_FAILED = 140
+    REQUEST_ENTITY_TOO_LARGE = 141  # 4.13, RFC 7959 §2.9.3
     INTERNAL_SERVER_ERROR = 160
     PROXYING_NOT_SUPPORTED = 165
 
@@ -38,7 +41,9 @@ PHRASES: dict[int, str] = {
     Code.NOT_FOUND: "Not Found",
     Code.METHOD_NOT_ALLOWED: "Method Not Allowed",
     Code.NOT_ACCEPTABLE: "Not Acceptable",
+    Code.REQUEST_ENTITY_INCOMPLETE: "Request Entity Incomplete",
     Code.PRECONDITION_FAILED: "Precondition Failed",
+    Code.REQUEST_ENTITY_TOO_LARGE: "Request Entity Too Large",
     Code.INTERNAL_SERVER_ERROR: "Internal Server Error",
     Code.PROXYING_NOT_SUPPORTED: "Proxying Not Supported",
 }
