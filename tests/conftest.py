@@ -83,6 +83,9 @@ def libcoap(tool: str) -> str:
     return path  # type: ignore[return-value]
 
 
+AIOCOAP_SERVER_SCRIPT = ROOT / "tests" / "peers" / "aiocoap_server.py"  # the aiocoap peer (its docstring)
+
+
 def require_aiocoap() -> None:
     try:
         import aiocoap  # noqa: F401

@@ -180,3 +180,64 @@ def test_a_uri_that_cannot_be_used_is_refused_naming_why(uri: str, message: str)
 def test_a_lan_address_is_allowed_only_when_asked() -> None:
     assert parse_uri("coap://192.168.1.20:5700/t", allow_lan=True) == (("192.168.1.20", 5700), [(11, b"t")])
     assert parse_uri("coap://localhost/")[0] == ("127.0.0.1", 5683)
+
+
+# -- observe against a scripted peer -------------------------------------------------------------------
+
+
+def _notify(
+    peer: Peer, source, token: bytes, value: int | None, payload: bytes, mtype=NON, mid=0x2000, max_age=None
+):
+    options = [] if value is None else [(6, value.to_bytes(3, "big").lstrip(b"\x00"))]
+    if max_age is not None:
+        options.append((14, bytes([max_age])))
+    peer.sock.sendto(encode(Message(mtype, 69, mid, token, options, payload)), source)
+
+
+def test_stale_notifications_are_dropped_and_a_plain_response_ends_the_observation(client: Client) -> None:
+    peer = Peer()
+    got: list[bytes] = []
+    try:
+        handle = client.observe(f"coap://{peer.ip}/t", lambda r: got.append(r.payload))
+        request, source = peer.recv()
+        assert request.option(6) == b""  # Observe=0: register
+        peer.sock.sendto(encode(Message(ACK, 69, request.mid, request.token, [(6, b"\x05")], b"v5")), source)
+        _notify(peer, source, request.token, 7, b"v7", mid=0x2001)
+        _notify(peer, source, request.token, 6, b"v6", mid=0x2002)  # older than 7: dropped (§3.4)
+        _notify(peer, source, request.token, 8, b"v8", mtype=CON, mid=0x2003)
+        ack, _ = peer.recv()
+        assert (ack.mtype, ack.mid) == (ACK, 0x2003)
+        _notify(peer, source, request.token, None, b"gone", mid=0x2004)  # no Observe: the end (§3.2)
+        assert handle.wait_ended(5)
+        assert got == [b"v5", b"v7", b"v8", b"gone"]
+    finally:
+        peer.sock.close()
+
+
+def test_the_client_registers_again_when_max_age_runs_out(client: Client) -> None:
+    peer = Peer()
+    try:
+        handle = client.observe(f"coap://{peer.ip}/t", lambda r: None)
+        request, source = peer.recv()
+        reply = Message(ACK, 69, request.mid, request.token, [(6, b"\x01"), (14, b"\x01")], b"v")  # Max-Age 1
+        peer.sock.sendto(encode(reply), source)
+        again, _ = peer.recv(timeout=10)  # after 1 s and the margin: the same GET, same token
+        assert (again.token, again.option(6), again.options) == (request.token, b"", request.options)
+        assert again.mid != request.mid
+        handle.cancel(active=False)
+        assert handle.wait_ended(1)
+    finally:
+        peer.sock.close()
+
+
+def test_a_registration_without_answer_reports_the_error(client: Client) -> None:
+    peer = Peer()
+    errors: list[BaseException] = []
+    try:
+        handle = client.observe(f"coap://{peer.ip}/t", lambda r: None, on_error=errors.append)
+        request, source = peer.recv()
+        peer.sock.sendto(bytes((0x70, 0, request.mid >> 8, request.mid & 0xFF)), source)  # RST
+        assert handle.wait_ended(5)
+        assert [type(e) for e in errors] == [CoapReset]
+    finally:
+        peer.sock.close()
