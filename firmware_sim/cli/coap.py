@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .usage import UsageError
 
-METHODS = {"get": 1, "post": 2, "put": 3, "delete": 4}
+METHODS = {"get": 1, "post": 2, "put": 3, "delete": 4, "observe": 1}
 # coap-client's -t/-A names (libcoap's coap_media_type names, short forms)
 FORMATS = {
     "text": 0, "text/plain": 0, "link": 40, "application/link-format": 40, "xml": 41,
@@ -30,6 +30,8 @@ examples:
   firmware-sim coap get coap://127.0.0.2/temperature
   firmware-sim coap put -e 21.5 -t text coap://127.0.0.2/setpoint
   firmware-sim coap post -f reading.json -t json coap://127.0.0.2/readings
+  firmware-sim coap observe -s 30 coap://127.0.0.2/temperature     # each notification on a line
+  firmware-sim coap get -b 64 coap://127.0.0.2/log                   # block-wise, 64-byte blocks
 
 exit status: 0 for a 2.xx response, 1 for a 4.xx/5.xx response or none within -B seconds (coap-client
 exits 0 after an error response), 2 for a usage error.
@@ -46,7 +48,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("method", choices=sorted(METHODS), metavar="METHOD", help="get, put, post or delete")
+    parser.add_argument(
+        "method", choices=sorted(METHODS), metavar="METHOD", help="get, put, post, delete or observe"
+    )
     parser.add_argument("uri", metavar="URI", help="coap://ADDRESS[:PORT]/PATH[?QUERY]")
     body = parser.add_mutually_exclusive_group()
     body.add_argument("-e", dest="text", metavar="TEXT", help="the request's payload")
@@ -60,6 +64,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "-B", dest="wait", metavar="SECONDS", type=float, default=DEFAULT_WAIT,
         help=f"give up after SECONDS without a response (default {DEFAULT_WAIT:g})",
+    )  # fmt: skip
+    parser.add_argument(
+        "-b", dest="block_size", metavar="SIZE", type=int,
+        help="block-wise transfer in blocks of SIZE bytes (16 .. 1024; default: as the server sends)",
+    )  # fmt: skip
+    parser.add_argument(
+        "-s", dest="duration", metavar="SECONDS", type=float, default=None,
+        help="observe: stop after SECONDS (default: until Ctrl-C)",
     )  # fmt: skip
     parser.add_argument("-N", dest="non", action="store_true", help="send a NON request (no retransmission)")
     parser.add_argument(
@@ -105,6 +117,12 @@ def cmd_coap(args: argparse.Namespace) -> int:
             raise UsageError(f"-f {args.file}: {err.strerror or err}; give a readable file") from None
     content_format = media_type(args.content_format, "-t")
     accept = media_type(args.accept, "-A")
+    if args.block_size is not None and args.block_size not in (16, 32, 64, 128, 256, 512, 1024):
+        raise UsageError(f"-b {args.block_size}: give a block size of 16, 32, 64, 128, 256, 512 or 1024")
+    if args.duration is not None and not args.duration > 0:
+        raise UsageError(f"-s {args.duration}: must be above 0 seconds")
+    if args.method == "observe":
+        return observe(args, accept)
     with Client("0.0.0.0" if args.allow_lan else "127.0.0.1", allow_lan=args.allow_lan) as client:
         try:
             response = client.request(
@@ -115,6 +133,7 @@ def cmd_coap(args: argparse.Namespace) -> int:
                 accept=accept,
                 confirmable=not args.non,
                 timeout=args.wait,
+                block_size=args.block_size,
             )
         except CoapError as err:
             print(f"firmware-sim: {err}", file=sys.stderr)
@@ -130,3 +149,38 @@ def cmd_coap(args: argparse.Namespace) -> int:
         sys.stdout.buffer.write(response.payload + b"\n")
         sys.stdout.buffer.flush()
     return 0
+
+
+def observe(args: argparse.Namespace, accept: int | None) -> int:
+    """Print each notification's payload on a line until ``-s`` seconds pass, Ctrl-C, or the server ends
+    the observation (then its last response is printed as a GET's is, and the status follows it)."""
+    import threading
+
+    from network.coap.client import Client, CoapError, Response
+
+    ended: list[Response] = []
+    errors: list[CoapError] = []
+
+    def notified(response: Response) -> None:
+        if response.success:
+            sys.stdout.buffer.write(response.payload + b"\n")
+            sys.stdout.buffer.flush()
+        else:
+            print(response.reason, file=sys.stderr, flush=True)
+        if response.option(6) is None:  # no Observe: the server ended it (RFC 7641 §3.2)
+            ended.append(response)
+
+    with Client("0.0.0.0" if args.allow_lan else "127.0.0.1", allow_lan=args.allow_lan) as client:
+        handle = client.observe(args.uri, notified, on_error=errors.append, accept=accept)
+        stop = threading.Event()
+        try:
+            stop.wait(args.duration) if args.duration else handle.wait_ended()
+        except KeyboardInterrupt:
+            pass
+        if not handle.ended.is_set():
+            handle.cancel()
+            handle.wait_ended(min(args.wait, 5.0))
+    if errors:
+        print(f"firmware-sim: {errors[0]}", file=sys.stderr)
+        return 1
+    return 1 if ended and not ended[-1].success else 0

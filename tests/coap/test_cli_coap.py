@@ -72,3 +72,19 @@ def test_usage_errors_are_one_line_naming_the_fix(args: tuple[str, ...], message
     assert done.returncode == 2
     lines = done.stderr.decode().splitlines()
     assert len(lines) == 1 and lines[0].startswith("firmware-sim: error: ") and message in lines[0]
+
+
+def test_observe_prints_each_notification_on_a_line_until_s_seconds(server: str) -> None:
+    done = ours("observe", "-s", "2.5", f"coap://{server}/time")
+    lines = done.stdout.decode().splitlines()
+    assert done.returncode == 0, done.stderr
+    assert len(lines) >= 3 and len(set(lines)) >= 2  # the registration's answer, then every second
+
+
+def test_block_wise_put_and_get_match_coap_client(server: str, tmp_path) -> None:
+    data = tmp_path / "big.txt"
+    data.write_bytes(bytes(range(48, 58)) * 500)  # 5000 bytes: several blocks at any size
+    uri = f"coap://{server}/example_data"
+    assert ours("put", "-b", "256", "-f", str(data), uri).returncode == 0
+    assert ours("get", "-b", "64", uri).stdout == theirs("-m", "get", "-b", "64", uri).stdout
+    assert ours("get", uri).stdout == data.read_bytes() + b"\n"
