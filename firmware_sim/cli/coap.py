@@ -12,8 +12,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .usage import UsageError
+
+if TYPE_CHECKING:
+    from network.coap.client import Client
 
 METHODS = {"get": 1, "post": 2, "put": 3, "delete": 4, "observe": 1}
 # coap-client's -t/-A names (libcoap's coap_media_type names, short forms)
@@ -32,6 +36,7 @@ examples:
   firmware-sim coap post -f reading.json -t json coap://127.0.0.2/readings
   firmware-sim coap observe -s 30 coap://127.0.0.2/temperature     # each notification on a line
   firmware-sim coap get -b 64 coap://127.0.0.2/log                   # block-wise, 64-byte blocks
+  firmware-sim coap get -k secretPSK -u sensor1 coaps://127.0.0.2/temperature   # DTLS with a PSK
 
 exit status: 0 for a 2.xx response, 1 for a 4.xx/5.xx response or none within -B seconds (coap-client
 exits 0 after an error response), 2 for a usage error.
@@ -73,6 +78,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "-s", dest="duration", metavar="SECONDS", type=float, default=None,
         help="observe: stop after SECONDS (default: until Ctrl-C)",
     )  # fmt: skip
+    parser.add_argument("-k", dest="psk", metavar="KEY", help="coaps://: the pre-shared key (DTLS-PSK)")
+    parser.add_argument("-u", dest="identity", metavar="IDENTITY", help="coaps://: the key's identity")
     parser.add_argument("-N", dest="non", action="store_true", help="send a NON request (no retransmission)")
     parser.add_argument(
         "-v", dest="verbose", action="store_true", help="also print the response's code and options"
@@ -98,8 +105,19 @@ def media_type(value: str | None, flag: str) -> int | None:
     )
 
 
+def client_for(args: argparse.Namespace) -> Client:
+    """The host client these options ask for (a coaps:// key, the LAN)."""
+    from network.coap.client import Client
+
+    key = None if args.psk is None else args.psk.encode()
+    identity = None if args.identity is None else args.identity.encode()
+    return Client(
+        "0.0.0.0" if args.allow_lan else "127.0.0.1", allow_lan=args.allow_lan, psk=key, identity=identity
+    )
+
+
 def cmd_coap(args: argparse.Namespace) -> int:
-    from network.coap.client import Client, CoapError, parse_uri
+    from network.coap.client import CoapError, parse_uri
 
     try:
         parse_uri(args.uri, args.allow_lan)
@@ -121,9 +139,13 @@ def cmd_coap(args: argparse.Namespace) -> int:
         raise UsageError(f"-b {args.block_size}: give a block size of 16, 32, 64, 128, 256, 512 or 1024")
     if args.duration is not None and not args.duration > 0:
         raise UsageError(f"-s {args.duration}: must be above 0 seconds")
+    if (args.psk is None) != (args.identity is None):
+        raise UsageError("-k and -u go together: the pre-shared key and its identity (coaps://)")
+    if args.uri.startswith("coaps:") and args.psk is None:
+        raise UsageError(f"{args.uri}: coaps:// needs -k KEY -u IDENTITY (DTLS with a pre-shared key)")
     if args.method == "observe":
         return observe(args, accept)
-    with Client("0.0.0.0" if args.allow_lan else "127.0.0.1", allow_lan=args.allow_lan) as client:
+    with client_for(args) as client:
         try:
             response = client.request(
                 METHODS[args.method],
@@ -156,7 +178,7 @@ def observe(args: argparse.Namespace, accept: int | None) -> int:
     the observation (then its last response is printed as a GET's is, and the status follows it)."""
     import threading
 
-    from network.coap.client import Client, CoapError, Response
+    from network.coap.client import CoapError, Response
 
     ended: list[Response] = []
     errors: list[CoapError] = []
@@ -170,7 +192,7 @@ def observe(args: argparse.Namespace, accept: int | None) -> int:
         if response.option(6) is None:  # no Observe: the server ended it (RFC 7641 §3.2)
             ended.append(response)
 
-    with Client("0.0.0.0" if args.allow_lan else "127.0.0.1", allow_lan=args.allow_lan) as client:
+    with client_for(args) as client:
         handle = client.observe(args.uri, notified, on_error=errors.append, accept=accept)
         stop = threading.Event()
         try:

@@ -37,6 +37,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from ..dtls import DtlsConfig
 from ..protocol.blockwise import MAX_SZX
 from ..protocol.codec import Message, encode_uint
 from ..protocol.exchange import ExchangeFailed, MessageLayer, ResponseReceived
@@ -54,8 +55,10 @@ from .exchange import (
     Peer,
     Response,
     parse_uri,
+    secure,
 )
 from .observing import Notify, Observing, OnError
+from .secure import SecurePeers
 from .transfer import block_of, fetch, upload
 
 RECV_SIZE = 65536
@@ -67,8 +70,20 @@ Later = Callable[[], object]  # what the thread does once it has let go of the l
 class Client:
     """CoAP requests from one UDP socket bound on ``bind`` (a loopback address by default)."""
 
-    def __init__(self, bind: str = "127.0.0.1", *, allow_lan: bool = False, seed: int | None = None) -> None:
+    def __init__(
+        self,
+        bind: str = "127.0.0.1",
+        *,
+        allow_lan: bool = False,
+        seed: int | None = None,
+        psk: bytes | None = None,
+        identity: bytes | None = None,
+        dtls: DtlsConfig | None = None,
+    ) -> None:
+        if (psk is None) != (identity is None):
+            raise ValueError("coaps:// needs both psk= and identity= (the pre-shared key and its identity)")
         self.allow_lan = allow_lan
+        self._secure = None if psk is None or identity is None else SecurePeers(identity, psk, dtls)
         self._rng = random.Random(seed)
         self._layer = MessageLayer(random.Random(self._rng.getrandbits(64)), report_failures=True)
         self._lock = threading.Lock()
@@ -92,6 +107,12 @@ class Client:
         self, uri: str, content_format: int | None, accept: int | None, options: Options | None
     ) -> tuple[Peer, Options]:
         peer, uri_options = parse_uri(uri, self.allow_lan)
+        if secure(uri):
+            if self._secure is None:
+                raise ValueError(f"{uri}: coaps:// needs a client made with psk= and identity=")
+            with self._lock:
+                self._secure.open(peer, time.monotonic())
+                self._flush()
         extra = list(options or [])
         if content_format is not None:
             extra.append((Option.CONTENT_FORMAT, encode_uint(content_format)))
@@ -262,6 +283,10 @@ class Client:
                     return
                 times = [t for t in (e.next_time() for e in self._exchanges.values() if e.persistent) if t]
                 deadline = self._layer.next_deadline()
+                if self._secure is not None:
+                    dtls_due = self._secure.next_deadline()
+                    if dtls_due is not None:
+                        times.append(dtls_due)
             if times:
                 deadline = min(times) if deadline is None else min(deadline, *times)
             wait = None if deadline is None else max(0.0, deadline - time.monotonic())
@@ -278,6 +303,9 @@ class Client:
                 now = time.monotonic()
                 self._receive(now, later)
                 self._layer.poll(now)
+                if self._secure is not None:
+                    self._secure.poll(now)
+                    self._dtls_failures(later)
                 self._failures(later)
                 self._flush()
                 for exchange in list(self._exchanges.values()):
@@ -295,15 +323,23 @@ class Client:
                 return
             except OSError:
                 continue  # an ICMP error reported on the socket: the layer's timers handle it
-            event = self._layer.receive(data, peer, now)
-            if type(event) is ResponseReceived:
-                key = (peer, event.message.token)
-                exchange = self._exchanges.get(key)
-                if exchange is None:
-                    continue
-                if not exchange.persistent:
-                    del self._exchanges[key]
-                later.append(functools.partial(exchange.deliver, event.message, peer, now))
+            if self._secure is not None and peer in self._secure.sessions:
+                for plain in self._secure.unwrap(data, peer, now):
+                    self._handle(plain, peer, now, later)
+                continue
+            self._handle(data, peer, now, later)
+
+    def _handle(self, data: bytes, peer: Peer, now: float, later: list[Later]) -> None:
+        """One CoAP datagram from ``peer`` (decrypted, for a coaps:// peer)."""
+        event = self._layer.receive(data, peer, now)
+        if type(event) is ResponseReceived:
+            key = (peer, event.message.token)
+            exchange = self._exchanges.get(key)
+            if exchange is None:
+                return
+            if not exchange.persistent:
+                del self._exchanges[key]
+            later.append(functools.partial(exchange.deliver, event.message, peer, now))
 
     def _failures(self, later: list[Later]) -> None:
         failures: list[ExchangeFailed] = self._layer.failures
@@ -318,11 +354,31 @@ class Client:
             later.append(functools.partial(exchange.finish, None, error))
         failures.clear()
 
+    def _dtls_failures(self, later: list[Later]) -> None:
+        """Every exchange with a server whose DTLS session failed ends with that error."""
+        assert self._secure is not None
+        for peer, error in self._secure.failures():
+            for key, exchange in list(self._exchanges.items()):
+                if key[0] == peer:
+                    del self._exchanges[key]
+                    self._layer.cancel(peer, key[1], time.monotonic())
+                    failed = CoapError(f"{exchange.what}: DTLS with {peer[0]}:{peer[1]}: {error}")
+                    later.append(functools.partial(exchange.finish, None, failed))
+
     def _flush(self) -> None:
+        secure = self._secure
         for data, peer in self._layer.outgoing:
+            if secure is not None and peer in secure.sessions:
+                secure.wrap(data, peer)
+                continue
             with contextlib.suppress(OSError):  # a full buffer or an ICMP error: the layer retransmits
                 self._sock.sendto(data, peer)
         self._layer.outgoing.clear()
+        if secure is not None:
+            for data, peer in secure.outgoing:
+                with contextlib.suppress(OSError):
+                    self._sock.sendto(data, peer)
+            secure.outgoing.clear()
 
     def _wake(self) -> None:
         with contextlib.suppress(OSError):
@@ -335,6 +391,9 @@ class Client:
         with self._lock:
             if self._closed:
                 return
+            if self._secure is not None:
+                self._secure.close()
+                self._flush()
             self._closed = True
             left = list(self._exchanges.values())
             self._exchanges.clear()

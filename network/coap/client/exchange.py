@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 CON, NON = 0, 1
 DEFAULT_PORT = 5683
+DEFAULT_SECURE_PORT = 5684
 MAX_TRANSMIT_WAIT = 93.0  # RFC 7252 §4.8.2: the longest a CON exchange can take
 RECV_SIZE = 65536
 Peer = tuple[str, int]
@@ -93,13 +94,18 @@ class Response:
         return f"{self.code} {name}" if name else self.code
 
 
+def secure(uri: str) -> bool:
+    """Is ``uri`` a ``coaps://`` one (DTLS, RFC 7252 §6.2)?"""
+    return urlsplit(uri).scheme == "coaps"
+
+
 def parse_uri(uri: str, allow_lan: bool = False) -> tuple[Peer, list[tuple[int, bytes]]]:
-    """``coap://host[:port]/path?query`` -> the server's address and its Uri-Path/Uri-Query options
-    (RFC 7252 §6.4). ValueError naming what is wrong."""
+    """``coap://host[:port]/path?query`` (or ``coaps://``, port 5684) -> the server's address and its
+    Uri-Path/Uri-Query options (RFC 7252 §6.4). ValueError naming what is wrong."""
     parts = urlsplit(uri)
-    if parts.scheme != "coap":
+    if parts.scheme not in ("coap", "coaps"):
         scheme = parts.scheme or "none"
-        raise ValueError(f"{uri}: scheme {scheme}; give a coap://host/path URI")
+        raise ValueError(f"{uri}: scheme {scheme}; give a coap://host/path (or coaps://) URI")
     host = parts.hostname
     if not host:
         raise ValueError(f"{uri}: no host; give e.g. coap://127.0.0.2/temperature")
@@ -114,7 +120,7 @@ def parse_uri(uri: str, allow_lan: bool = False) -> tuple[Peer, list[tuple[int, 
     if not address.is_loopback and not allow_lan:
         raise ValueError(f"{uri}: {host} is not a loopback address; pass allow_lan=True to reach it")
     try:
-        port = parts.port or DEFAULT_PORT
+        port = parts.port or (DEFAULT_SECURE_PORT if parts.scheme == "coaps" else DEFAULT_PORT)
     except ValueError:
         raise ValueError(f"{uri}: the port is not a number from 1 to 65535") from None
     options: list[tuple[int, bytes]] = []
