@@ -6,10 +6,10 @@ Internal to the emulator (scripts never see it): the simulator activates the pro
 Where the firmware has an outright bug, the default profile (``docs``) does what the documentation
 says and, the first time a script reaches such a place, prints one warning line to stderr naming the
 firmware versions that behave differently. A strict profile lists the quirks it reproduces instead:
-``1.20.2.r6`` (API A) and ``1.20.3.b2`` (API B), each without the other API's functions. The engine
-and the ``network.Coap`` facade ask the active profile with :meth:`FirmwareProfile.quirk`, or, for
-the differences between the two APIs (which the docs profile offers together, silently), with
-:meth:`FirmwareProfile.has` once per context.
+``1.20.2.r6`` (API A), ``1.20.3.b2`` (API B) and ``1.20.3.b4`` (API C; ``1.20.3.b3`` has the same
+modcoap.c), each without the other APIs' functions. The engine and the ``network.Coap`` facade ask the
+active profile with :meth:`FirmwareProfile.quirk`, or, for the differences between the APIs (which the
+docs profile offers together, silently), with :meth:`FirmwareProfile.has` once per context.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ A_AND_B = "1.20.1 to 1.20.3.b2"
 A_ONLY = "1.20.1 to 1.20.2.r6"
 B_ONLY = "1.20.3.b0 to 1.20.3.b2"
 B_ON = "1.20.3.b0 and later"
+C_ON = "1.20.3.b3 and later"
 
 INIT_PORT = Quirk("init-port", A_AND_B, "Coap.init(port={port}) binds port {bound} on firmware {versions}")
 UNSET_CONTENT_FORMAT = Quirk(
@@ -56,7 +57,7 @@ CALLBACK_DISABLE = Quirk(
 )
 ACCEPT_HANG = Quirk(
     "accept-hang",
-    "1.20.3.b0 to 1.20.3.b2",
+    B_ON,  # B L488; C L503-508 (v1.20.3.b3) still returns without xSemaphoreGive
     "answering 4.06 to a GET with a mismatching Accept hangs every later Coap call on firmware {versions}",
 )
 SEND_WITHOUT_PATH = Quirk(
@@ -166,6 +167,43 @@ IRQ_CALLBACKS = Quirk(
     "the response handler runs in the IRQ thread, not inside Coap.read(), on firmware {versions}",
 )
 
+NO_API_C = Quirk(
+    "no-api-c",
+    A_AND_B,
+    "firmware {versions} have no {feature} (Coap.init(dynamic_resources, psk, hint), "
+    "register_new_resource_handler, CoapResource.get_details/set_details, PROTOCOL_*)",
+)
+BACKGROUND_TASK = Quirk(  # has(): API C's signatures and TASK_MODCOAP; quirk(): docs' read() with C features
+    "background-task",
+    C_ON,
+    "Coap.read() with {feature}: firmware {versions} have {feature} but no Coap.read(); their task "
+    "serves the context from Coap.init() on",
+)
+DELETE_UNKNOWN = Quirk(
+    "delete-unknown", B_ON, "DELETE of an unknown URI gets 2.02 Deleted on firmware {versions} (libcoap 4.2)"
+)
+INIT_PORT_HALVED = Quirk(
+    "init-port-halved",
+    C_ON,
+    "Coap.init(port={port}) {effect} on firmware {versions} (port read as an object: only the default works)",
+)
+SESSION_PORT_HALVED = Quirk(
+    "session-port-halved",
+    C_ON,
+    "new_client_session(port={port}) {effect} on firmware {versions} (port read as an object)",
+)
+PUT_PRECONDITIONS = Quirk(
+    "put-preconditions",
+    C_ON,
+    "PUT to '{uri}' gets {outcome} on firmware {versions}: 4.12 for any If-None-Match and, with etag, for "
+    "an If-Match that is missing or not the ETag; without etag If-Match is ignored",
+)
+DYNAMIC_FIRST_SEGMENT = Quirk(
+    "dynamic-first-segment",
+    C_ON,
+    "a PUT to the unknown '{path}' creates resource '{uri}' on firmware {versions} (first Uri-Path only)",
+)
+
 RESET_CAUSE_WDT = Quirk(
     "reset-cause-wdt",
     "1.18 to 1.20.3",
@@ -173,35 +211,7 @@ RESET_CAUSE_WDT = Quirk(
     "watchdog and report WDT_RESET (2)",
 )
 
-ALL_QUIRKS: tuple[Quirk, ...] = (
-    RESET_CAUSE_WDT,
-    INIT_PORT,
-    UNSET_CONTENT_FORMAT,
-    UNSET_MAX_AGE,
-    MAX_AGE_8BIT,
-    CALLBACK_DISABLE,
-    ACCEPT_HANG,
-    SEND_WITHOUT_PATH,
-    HANDLER_REENTRY,
-    NO_RETRANSMIT,
-    URI_LEADING_SLASH,
-    PATH_LEADING_SLASH,
-    URI_HOST_BINARY,
-    LARGE_VALUE,
-    LARGE_PAYLOAD,
-    PATH_BUFFER,
-    PORT_WRAP,
-    CLOSED_SOCKET,
-    HANDLER_EXCEPTION,
-    INIT_ADDRESS_REQUIRED,
-    READ_ONE_DATAGRAM,
-    SWAPPED_IDS,
-    POSITIONAL_SESSIONS,
-    EXACT_URI,
-    WKC_OLDEST_FIRST,
-    EMPTY_URI_PATH,
-    IRQ_CALLBACKS,
-)
+ALL_QUIRKS: tuple[Quirk, ...] = tuple(q for q in list(globals().values()) if isinstance(q, Quirk))
 
 
 @dataclass
@@ -245,8 +255,19 @@ class FirmwareProfile:
 
 
 def docs_profile() -> FirmwareProfile:
-    """The default: the documented API (union of 1.20.1-1.20.2 and 1.20.3.b0-b2), bugs warned about."""
+    """The default: the documented API (union of 1.20.1-1.20.2, 1.20.3.b0-b2 and the 1.20.3 features of
+    API C), bugs warned about."""
     return FirmwareProfile(name="docs")
+
+
+def _keys(*quirks: Quirk) -> frozenset[str]:
+    return frozenset(q.key for q in quirks)
+
+
+# what every release reproduces, and what the libcoap 4.2 builds (1.20.3) have in common
+_ALL_RELEASES = (RESET_CAUSE_WDT, PATH_LEADING_SLASH, LARGE_VALUE, LARGE_PAYLOAD, PATH_BUFFER, PORT_WRAP)
+_LIBCOAP_42 = (URI_HOST_BINARY, URI_LEADING_SLASH, EXACT_URI, WKC_OLDEST_FIRST, EMPTY_URI_PATH, IRQ_CALLBACKS)
+_EIGHT_BIT_FIELDS = (INIT_PORT, UNSET_CONTENT_FORMAT, UNSET_MAX_AGE, MAX_AGE_8BIT)  # fixed in C (8bfbf1f12)
 
 
 def firmware_1_20_2_r6() -> FirmwareProfile:
@@ -254,26 +275,16 @@ def firmware_1_20_2_r6() -> FirmwareProfile:
     ``read()`` without arguments handling one datagram, no client sessions; its cheap bugs."""
     return FirmwareProfile(
         name="1.20.2.r6",
-        reproduces=frozenset(
-            q.key
-            for q in (
-                INIT_PORT,
-                UNSET_CONTENT_FORMAT,
-                UNSET_MAX_AGE,
-                MAX_AGE_8BIT,
-                NO_RETRANSMIT,
-                PATH_LEADING_SLASH,
-                INIT_ADDRESS_REQUIRED,
-                READ_ONE_DATAGRAM,
-                SWAPPED_IDS,
-                RESET_CAUSE_WDT,
-                LARGE_VALUE,
-                LARGE_PAYLOAD,
-                PATH_BUFFER,
-                PORT_WRAP,
-                CLOSED_SOCKET,
-                HANDLER_EXCEPTION,
-            )
+        reproduces=_keys(
+            *_ALL_RELEASES,
+            *_EIGHT_BIT_FIELDS,
+            NO_RETRANSMIT,
+            INIT_ADDRESS_REQUIRED,
+            READ_ONE_DATAGRAM,
+            SWAPPED_IDS,
+            CLOSED_SOCKET,
+            HANDLER_EXCEPTION,
+            NO_API_C,
         ),
         hidden=frozenset({"new_client_session", "remove_client_session", "get_client_sessions"}),
         warn=False,
@@ -286,28 +297,14 @@ def firmware_1_20_3_b2() -> FirmwareProfile:
     bugs."""
     return FirmwareProfile(
         name="1.20.3.b2",
-        reproduces=frozenset(
-            q.key
-            for q in (
-                INIT_PORT,
-                UNSET_CONTENT_FORMAT,
-                UNSET_MAX_AGE,
-                MAX_AGE_8BIT,
-                CALLBACK_DISABLE,
-                PATH_LEADING_SLASH,
-                URI_HOST_BINARY,
-                URI_LEADING_SLASH,
-                EXACT_URI,
-                WKC_OLDEST_FIRST,
-                EMPTY_URI_PATH,
-                IRQ_CALLBACKS,
-                POSITIONAL_SESSIONS,
-                RESET_CAUSE_WDT,
-                LARGE_VALUE,
-                LARGE_PAYLOAD,
-                PATH_BUFFER,
-                PORT_WRAP,
-            )
+        reproduces=_keys(
+            *_ALL_RELEASES,
+            *_LIBCOAP_42,
+            *_EIGHT_BIT_FIELDS,
+            CALLBACK_DISABLE,
+            POSITIONAL_SESSIONS,
+            DELETE_UNKNOWN,
+            NO_API_C,
         ),
         hidden=frozenset({"socket", "send_request"}),
         network_lacks=frozenset({"MDNS"}),  # esp32/Makefile at 87ca0c40b: MOD_MDNS_ENABLED ?= 0
@@ -315,8 +312,43 @@ def firmware_1_20_3_b2() -> FirmwareProfile:
     )
 
 
+def firmware_1_20_3_b4(name: str = "1.20.3.b4") -> FirmwareProfile:
+    """1.20.3.b4 (and 1.20.3.b3: the same modcoap.c, blob 92ae4d05), API C: no ``read()``, ``socket()``
+    or ``send_request``; a background task serves the context from ``init()`` on; ``init(...,
+    dynamic_resources, psk, hint)``, keyword-only session ports, ``register_new_resource_handler``,
+    ``get_details``/``set_details``; its cheap bugs (the port read as an object pointer, PUT's
+    preconditions, dynamic PUT's first segment). No ``network.MDNS`` (esp32/Makefile: MOD_MDNS_ENABLED
+    ?= 0)."""
+    return FirmwareProfile(
+        name=name,
+        reproduces=_keys(
+            *_ALL_RELEASES,
+            *_LIBCOAP_42,
+            DELETE_UNKNOWN,
+            BACKGROUND_TASK,
+            INIT_PORT_HALVED,
+            SESSION_PORT_HALVED,
+            PUT_PRECONDITIONS,
+            DYNAMIC_FIRST_SEGMENT,
+        ),
+        hidden=frozenset({"read", "socket", "send_request"}),
+        network_lacks=frozenset({"MDNS"}),
+        warn=False,
+    )
+
+
+def firmware_1_20_3_b3() -> FirmwareProfile:
+    return firmware_1_20_3_b4("1.20.3.b3")
+
+
 # Profile factories by --firmware name.
-PROFILES = {"docs": docs_profile, "1.20.2.r6": firmware_1_20_2_r6, "1.20.3.b2": firmware_1_20_3_b2}
+PROFILES = {
+    "docs": docs_profile,
+    "1.20.2.r6": firmware_1_20_2_r6,
+    "1.20.3.b2": firmware_1_20_3_b2,
+    "1.20.3.b3": firmware_1_20_3_b3,
+    "1.20.3.b4": firmware_1_20_3_b4,
+}
 
 
 def by_name(name: str) -> FirmwareProfile:

@@ -45,10 +45,14 @@ class FirmwareBuild:
 
 
 # pycom-micropython-sigfox: tag v1.20.2.r6 (c5a0a97, 2021-10-28); 1.20.3.b2 has no tag, its version
-# bump ended in the "beta_release" commit 668cd53 of 2020-12-16 (esp32/pycom_version.h).
+# bump ended in the "beta_release" commit 668cd53 of 2020-12-16 (esp32/pycom_version.h). 1.20.3.b3: the
+# bump "1.20.3.b3" 9288a72 of 2021-04-12 (tag v1.20.3.b3, 2021-04-19); 1.20.3.b4: "version 1.20.3.b4"
+# 95ab8f6 of 2021-06-22 (branch master_idf_v4.2.1).
 BUILDS: dict[str, FirmwareBuild] = {
     "1.20.2.r6": FirmwareBuild("1.20.2.r6", "c5a0a97", "2021-10-28"),
     "1.20.3.b2": FirmwareBuild("1.20.3.b2", "668cd53", "2020-12-16"),
+    "1.20.3.b3": FirmwareBuild("1.20.3.b3", "9288a72", "2021-04-12"),
+    "1.20.3.b4": FirmwareBuild("1.20.3.b4", "95ab8f6", "2021-06-22"),
 }
 DEFAULT_BUILD = BUILDS["1.20.2.r6"]  # what the `docs` profile reports: the last release line
 

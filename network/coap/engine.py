@@ -20,9 +20,11 @@ simulator, board time is the host's monotonic time.
 
 Firmware differences, fixed per engine by its profile: 1.20.1-1.20.2 ``read()`` handles one datagram
 (``one=True``), never retransmit, give byte-swapped ids, and let a response handler's exception leave
-``read()``; 1.20.3 runs the response handler in an "IRQ" thread of its own instead of inside ``read()``.
-The docs profile calls it inside ``read()`` and prints its exceptions, as MicroPython prints an uncaught
-callback exception, and goes on.
+``read()``; 1.20.3 runs the handlers in an "IRQ" thread of its own instead of inside ``read()``, and
+1.20.3.b3/b4 have no ``read()``: :meth:`Engine.serve_in_background` is their task. The docs profile calls
+the handlers inside ``read()`` and prints their exceptions, as MicroPython prints an uncaught callback
+exception, and goes on. DTLS (``psk``) goes through :meth:`Engine.start_dtls_server` and
+:meth:`Engine.start_dtls_session`.
 """
 
 from __future__ import annotations
@@ -45,8 +47,8 @@ from ..profile import (
     FirmwareProfile,
 )
 from .endpoint import DONTWAIT, RECV_SIZE, Endpoint, raise_fd_limit, udp_socket
-from .firmware.resources import ResourceTable
-from .irq import Call, IrqThread, call_handler, report_unhandled
+from .firmware.resources import Resource, ResourceTable
+from .irq import IrqThread, Job, call_here
 from .protocol.codec import Message
 from .protocol.exchange import MessageLayer, RequestReceived
 from .protocol.numbers import ALL_COAP_NODES_V4
@@ -54,6 +56,7 @@ from .protocol.numbers import ALL_COAP_NODES_V4
 _BATCH = 64  # datagrams read from one socket before looking at the others
 _SWEEP_INTERVAL = 5.0  # board seconds between expiry sweeps of the de-duplication caches
 _MAX_WAIT = 3600.0  # host seconds: the longest single wait in select (read() loops for longer timeouts)
+_RUN_ONCE_MS = 100  # TASK_MODCOAP's coap_run_once(ctx, 100) (modcoap.c v1.20.3.b3 L166)
 # libcoap 4.1's coap_network_read() on a closed descriptor (newlib's strerror(EBADF)), to stdout
 _CLOSED_SOCKET_LINE = "WARN coap_network_read: Bad file number"
 
@@ -67,7 +70,9 @@ class Engine:
         self.rng = rng or random.Random()
         self.lock = threading.RLock()
         self.resources = ResourceTable(profile)
-        self.response_handler: Callable[..., object] | None = None
+        self.response_handler: object | None = None
+        self.new_resource_handler: object | None = None  # register_new_resource_handler (1.20.3.b3+)
+        self.resource_object: Callable[[Resource], object] = lambda resource: resource  # the facade's
         self.server: Endpoint | None = None
         self.client: Endpoint | None = None  # unbound helper for module-level send_request without server
         self.sessions: list[Endpoint] = []
@@ -82,9 +87,12 @@ class Engine:
         self._script_sock: socket.socket | None = None  # Coap.socket(): the script's descriptor
         self.server_lost = False  # the script closed Coap.socket(): the server socket is gone
         self.closed = False
+        self._serving = False
         self._retransmit = not profile.has(NO_RETRANSMIT)
         self._swap_ids = profile.has(SWAPPED_IDS)
-        self._irq = IrqThread(lambda: self.response_handler) if profile.has(IRQ_CALLBACKS) else None
+        self._irq = IrqThread() if profile.has(IRQ_CALLBACKS) else None
+        self._response = lambda: self.response_handler  # the registered function when a job runs
+        self._new_resource = lambda: self.new_resource_handler
 
     # -- endpoints ---------------------------------------------------------------------------------
 
@@ -101,6 +109,14 @@ class Engine:
             self.server = self._register(Endpoint(sock, self._layer()))
             if service_discovery:
                 self._join_multicast(address, port)
+
+    def start_dtls_server(
+        self, address: str, port: int, service_discovery: bool, psk: bytes, hint: bytes
+    ) -> None:
+        """``init(address, psk=..., hint=...)`` (firmware 1.20.3.b3 and later): a DTLS-PSK endpoint on
+        ``address:port`` (``coap_context_set_psk`` with ``hint`` and ``psk``, modcoap.c L1354-1359; both as
+        C strings, cut at a NUL byte), multicast membership as :meth:`start_server`."""
+        raise NotImplementedError("DTLS-PSK server: not yet available in the simulator")
 
     def _join_multicast(self, address: str, port: int) -> None:
         """Listen on 224.0.1.187:port on the interface of ``address`` (loopback here)."""
@@ -130,6 +146,14 @@ class Engine:
             ep.key = key
             self.sessions.append(self._register(ep))
             return ep
+
+    def start_dtls_session(
+        self, key: tuple[str, int], local: str, remote: tuple[str, int], identity: bytes, psk: bytes
+    ) -> Endpoint:
+        """``new_client_session(address, psk=..., identity=...)`` (firmware 1.20.3.b3 and later): a
+        DTLS-PSK session to ``remote`` (``coap_new_client_session_psk``, modcoap.c L203-209; both as C
+        strings), otherwise as :meth:`new_session`."""
+        raise NotImplementedError("DTLS-PSK client session: not yet available in the simulator")
 
     def remove_session(self, ep: Endpoint) -> None:
         with self.lock:
@@ -253,7 +277,7 @@ class Engine:
             finally:
                 with self.lock:
                     self._waiting -= 1
-            calls: list[Call] = []
+            jobs: list[Job] = []
             handled = 0
             with self.lock:
                 if self.closed:
@@ -265,20 +289,22 @@ class Engine:
                         with contextlib.suppress(OSError):
                             self._wake_r.recv(4096)
                     elif not ep.closed:
-                        handled += self._drain(ep, now, calls, batch)
+                        handled += self._drain(ep, now, jobs, batch)
                         if one and handled:
                             break
-            if calls:
-                self._deliver(calls)
+            if jobs:
+                self._deliver(jobs)
             if handled or (deadline is not None and clock() >= deadline):
                 return
 
-    def _drain(self, ep: Endpoint, now: float, calls: list[Call], batch: int = _BATCH) -> int:
-        """Read up to ``batch`` datagrams from ``ep`` and process them. Returns how many."""
+    def _drain(self, ep: Endpoint, now: float, jobs: list[Job], batch: int = _BATCH) -> int:
+        """Read up to ``batch`` datagrams from ``ep`` and process them; the handler calls they make go
+        to ``jobs``. Returns how many."""
         recvfrom = ep.sock.recvfrom
         receive = ep.layer.receive
         respond = ep.layer.respond
         handle = self.resources.handle
+        created = self.resources.created
         multicast = ep.multicast
         want_responses = self.response_handler is not None
         swap = self._swap_ids
@@ -303,10 +329,14 @@ class Engine:
                     respond(event, None)
                 else:
                     respond(event, reply[0], reply[1], reply[2])
+                if created:  # a dynamic PUT made a resource: queued only if a handler is registered now
+                    if self.new_resource_handler is not None:
+                        jobs.extend((self._new_resource, (self.resource_object(r),)) for r in created)
+                    created.clear()
             elif want_responses and msg.payload:
                 # modcoap delivers only responses that carry a payload (firmware-coap.md §7.4)
                 mid = ((msg.mid & 0xFF) << 8) | (msg.mid >> 8) if swap else msg.mid
-                calls.append((msg.code, mid, msg.mtype, msg.token, msg.payload))
+                jobs.append((self._response, (msg.code, mid, msg.mtype, msg.token, msg.payload)))
         ep.flush()
         if ep.layer.pending_count():
             self._timed.add(ep)
@@ -339,34 +369,28 @@ class Engine:
                 ep.layer.expire(now)
         return None if nearest is None else nearest - now
 
-    def _deliver(self, calls: list[Call]) -> None:
-        """Call the response handler for each response: queued for the IRQ thread (1.20.3), or here in
-        the reading thread. There an exception leaves ``read()`` on 1.20.1-1.20.2 (modcoap calls the
-        handler inside ``coap_read`` with no guard); the docs profile prints it as MicroPython prints an
-        uncaught callback exception, and goes on with the next response."""
+    def _deliver(self, jobs: list[Job]) -> None:
+        """Call the handlers: queued for the IRQ thread (1.20.3), or here in the reading thread. There a
+        response handler's exception leaves ``read()`` on 1.20.1-1.20.2 (modcoap calls it inside
+        ``coap_read`` with no guard); the docs profile prints it and goes on with the next call."""
         if self._irq is not None:
-            self._irq.put(calls)
+            self._irq.put(jobs)
             return
-        handler = self.response_handler
-        if handler is None:
-            return
-        local = _handler_state
-        local.active = True
-        try:
-            for args in calls:
-                try:
-                    call_handler(handler, args)
-                except Exception as exc:
-                    if self.profile.quirk(HANDLER_EXCEPTION):
-                        raise
-                    report_unhandled(exc)
-        finally:
-            local.active = False
+        response = self._response
+        call_here(jobs, lambda job: job[0] is response, lambda: self.profile.quirk(HANDLER_EXCEPTION))
 
+    def serve_in_background(self) -> threading.Thread:
+        """``TASK_MODCOAP`` (firmware 1.20.3.b3 and later, started by ``init()``, modcoap.c L162-168 and
+        L1458): a thread "Coap" doing ``coap_run_once(ctx, 100)`` until the context is closed (or
+        :meth:`stop_serving`)."""
+        self._serving = True
+        thread = threading.Thread(target=self._serve, name="Coap", daemon=True)
+        thread.start()
+        return thread
 
-_handler_state = threading.local()
+    def stop_serving(self) -> None:
+        self._serving = False
 
-
-def in_response_handler() -> bool:
-    """True while this thread runs the script's response handler."""
-    return getattr(_handler_state, "active", False)
+    def _serve(self) -> None:
+        while self._serving and not self.closed:
+            self.read(_RUN_ONCE_MS)

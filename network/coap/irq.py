@@ -1,11 +1,15 @@
-"""Firmware 1.20.3's "IRQs" thread: where the Coap response handler runs on 1.20.3.b0 and later.
+"""Firmware 1.20.3's "IRQs" thread: where the Coap response handler (1.20.3.b0 and later) and the
+new-resource handler (1.20.3.b3 and later) run.
 
 modcoap queues each response for the handler with ``mp_irq_queue_interrupt_non_ISR`` (firmware-coap.md
-§7.4); a MicroPython thread of its own makes the calls (``TASK_Interrupts``, esp32/util/mpirq.c). An
-uncaught exception there is printed and ends that thread for good; ``SystemExit`` is swallowed silently.
+§7.4), and each resource a dynamic PUT created for ``register_new_resource_handler``'s function the same
+way (modcoap.c v1.20.3.b3 L661-664, L881-887); a MicroPython thread of its own makes the calls
+(``TASK_Interrupts``, esp32/util/mpirq.c), reading the registered function at call time. An uncaught
+exception there is printed and ends that thread for good, for both handlers; ``SystemExit`` is swallowed
+silently.
 
-:func:`call_handler` and :func:`report_unhandled` are how any response-handler call is made and an
-uncaught exception printed, in this thread and in ``read()``'s.
+:func:`call_handler` and :func:`report_unhandled` are how any handler call is made and an uncaught
+exception printed, in this thread and in ``read()``'s (:func:`call_here`).
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from collections.abc import Callable, Sequence
 _IRQ_LINGER = 0.25  # host seconds an idle IRQ thread waits for more callbacks before it ends
 
 Call = tuple[int, int, int, bytes, bytes]  # the response handler's (code, id, type, token, payload)
+# one queued call: the function registered at call time (or None: no call), and its arguments
+Job = tuple[Callable[[], object], tuple[object, ...]]
 _OURS = os.path.dirname(os.path.abspath(__file__))  # frames of network/coap: not the script's
 
 
@@ -43,27 +49,56 @@ def report_unhandled(exc: BaseException) -> None:
     sys.stderr.flush()
 
 
+_handler_state = threading.local()
+
+
+def in_response_handler() -> bool:
+    """True while this thread runs the script's response handler from ``read()`` (:func:`call_here`)."""
+    return getattr(_handler_state, "active", False)
+
+
+def call_here(jobs: list[Job], is_response: Callable[[Job], bool], leaves: Callable[[], bool]) -> None:
+    """Make the calls in this thread (inside ``read()``: firmware 1.20.1-1.20.2, and the docs profile).
+    An uncaught exception is printed as MicroPython prints one from a callback and the next call goes
+    on, unless it comes from the response handler and ``leaves()`` says it leaves ``read()``
+    (1.20.1-1.20.2)."""
+    local = _handler_state
+    for job in jobs:
+        handler = job[0]()
+        if handler is None:
+            continue
+        response = is_response(job)
+        local.active = response
+        try:
+            call_handler(handler, job[1])
+        except Exception as exc:
+            if response and leaves():
+                raise
+            report_unhandled(exc)
+        finally:
+            local.active = False
+
+
 class IrqThread:
-    """Firmware 1.20.3's "IRQs" MicroPython thread for the response handler: ``read()`` queues the
-    calls, this thread makes them. An uncaught exception prints ``Unhandled exception in callback
+    """Firmware 1.20.3's "IRQs" MicroPython thread for the Coap handlers: ``read()`` queues the calls
+    (:data:`Job`), this thread makes them. An uncaught exception prints ``Unhandled exception in callback
     handler`` and the traceback, and ends the thread for good: no callbacks after that. ``SystemExit``
     is swallowed and the thread goes on, as ``TASK_Interrupts`` does.
 
     The thread starts with the first callback and ends after ``_IRQ_LINGER`` seconds without one (the
     next callback starts a new one), so it does not keep a finished script's board running."""
 
-    def __init__(self, handler: Callable[[], Callable[..., object] | None]) -> None:
-        self._handler = handler  # the script's response handler at the time of each call
-        self._queue: deque[Call] = deque()
+    def __init__(self) -> None:
+        self._queue: deque[Job] = deque()
         self._cond = threading.Condition(threading.Lock())
         self._running = False
         self.dead = False
 
-    def put(self, calls: list[Call]) -> None:
+    def put(self, jobs: list[Job]) -> None:
         with self._cond:
             if self.dead:
                 return
-            self._queue.extend(calls)
+            self._queue.extend(jobs)
             if self._running:
                 self._cond.notify()
                 return
@@ -83,8 +118,8 @@ class IrqThread:
                 if not self._cond.wait_for(lambda: queue or self.dead, _IRQ_LINGER) or self.dead:
                     self._running = False
                     return
-                args = queue.popleft()
-            handler = self._handler()
+                registered, args = queue.popleft()
+            handler = registered()
             if handler is None:
                 continue
             try:

@@ -383,12 +383,24 @@ def test_resource_without_etag_sends_none(coap, ip) -> None:
 # -- warnings -----------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("port", "firmware_port"), [(5683, 11367), (5700, 11401)])
-def test_init_port_warns_once_and_binds_that_port(coap, ip, capsys, port: int, firmware_port: int) -> None:
+C_PORT = "on firmware 1.20.3.b3 and later (port read as an object: only the default works)"
+
+
+@pytest.mark.parametrize(
+    ("port", "firmware_port", "on_c"),
+    [
+        (5683, 11367, "uses port 2841"),  # odd: the small int (P - 1) / 2
+        (5700, 11401, "raises TypeError or faults the board (an even port is read as a pointer)"),
+    ],
+)
+def test_init_port_warns_once_and_binds_that_port(
+    coap, ip, capsys, port: int, firmware_port: int, on_c: str
+) -> None:
     coap.init(ip, port=port)
     assert capsys.readouterr().err == (
         f"firmware-sim: warning: Coap.init(port={port}) binds port {firmware_port} "
         "on firmware 1.20.1 to 1.20.3.b2\n"
+        f"firmware-sim: warning: Coap.init(port={port}) {on_c} {C_PORT}\n"
     )
     assert coap.socket().getsockname() == (ip, port)
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe, pytest.raises(OSError):

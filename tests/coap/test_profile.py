@@ -39,7 +39,9 @@ def test_docs_profile_binds_the_given_port_and_warns_once(coap, ip, capsys):
     assert coap.socket().getsockname() == (ip, 5683)
     err = capsys.readouterr().err
     assert err.splitlines() == [
-        "firmware-sim: warning: Coap.init(port=5683) binds port 11367 on firmware 1.20.1 to 1.20.3.b2"
+        "firmware-sim: warning: Coap.init(port=5683) binds port 11367 on firmware 1.20.1 to 1.20.3.b2",
+        "firmware-sim: warning: Coap.init(port=5683) uses port 2841 on firmware 1.20.3.b3 and later (port "
+        "read as an object: only the default works)",
     ]
 
 

@@ -1,10 +1,13 @@
-"""The three examples of Pycom's ``network.Coap`` documentation (examples/docs/, verbatim) against real peers.
+"""The examples of Pycom's ``network.Coap`` documentation (examples/docs/, verbatim) against real peers.
 
 * server.py answers libcoap's ``coap-client-notls`` with exactly the link list the documentation shows.
 * client_blocking.py and client_nonblocking.py talk to libcoap's example server (``coap-server-notls``:
   ``/``, ``/time``, ``/.well-known/core``) and to tests/peers/aiocoap_server.py (``/time``, ``/resource1``),
   the documentation's 192.168.0.234 / 192.168.0.236 mapped onto loopback with FIRMWARE_SIM_MAP.
   FIRMWARE_SIM_TIMEOUT ends each run a few seconds after the script's main thread finished.
+* api_c_server.py and api_c_client.py, the CoAP tutorial for firmware 1.20.3.b3/b4 (API C), under
+  ``firmware-sim run --firmware 1.20.3.b4``: the server is served by the module's task and creates
+  resources on PUT (libcoap's client); the client stops where those versions stop it. Neither uses psk.
 
 The client scripts run without ``-u``: a pipe makes stdout block-buffered, so each ``print`` of the main
 thread (the request ids) and of the response handler (running in the reader thread) stays whole.
@@ -15,12 +18,16 @@ from __future__ import annotations
 import ast
 import os
 import re
+import socket
 import subprocess
 import sys
 from dataclasses import dataclass
 
 import pytest
 from conftest import ROOT, free_loopback_ip, python_script, require_aiocoap, wait_udp_port
+
+from firmware_sim.testing import eventually
+from network.coap.protocol.codec import Message, decode, encode
 
 pytestmark = [pytest.mark.peer, pytest.mark.process]
 
@@ -266,3 +273,84 @@ def test_nonblocking_client_example(peer234, peer236, ip, spawn, server_tool):
         assert len(post) == 1 and "Uri-Path:resource1" in post[0] and post[0].endswith(":: 'new_value'")
         assert b"</resource1>" in links1.payload  # aiocoap on .234
         assert "request GET /time b''" in logs["234"].splitlines()
+
+
+# -- the API C tutorial (firmware 1.20.3.b3/b4): api_c_server.py, api_c_client.py ----------------------
+
+API_C_NEW_RESOURCE_LINES = [
+    "New resource has been created!",
+    "URI: new_resource",
+    "Mediatype: -1",
+    "Max Age: -1",
+    "ETAG: 0",
+    "ETAG value: 0",
+    "Value: b'hello'",
+]
+
+
+def on_1_20_3_b4(ip: str, script: str, timeout_s: int) -> list[str]:
+    """``firmware-sim run --firmware 1.20.3.b4`` of an example, on board address ``ip``."""
+    run = ["run", "--firmware", "1.20.3.b4", "--ip", ip, "--timeout", str(timeout_s), str(DOCS / script)]
+    return [sys.executable, "-m", "firmware_sim", *run]
+
+
+def coap_client(tool: str, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([tool, "-B", "3", *args], capture_output=True, text=True, timeout=15)
+
+
+def get_options(ip: str, path: str) -> Message:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.settimeout(3)
+        sock.sendto(encode(Message(0, 1, 0x77, b"g", [(11, path.encode())])), (ip, 5683))
+        return decode(sock.recv(2048))
+
+
+def test_api_c_server_example_under_1_20_3_b4(ip, spawn, coap_client_tool):
+    """The tutorial's server, unchanged, on 1.20.3.b4: no read() anywhere, the module's task serves it
+    after the script ended; a PUT to an unknown URI creates a resource (2.01 "Created") and the
+    script's handler prints its details, then sets them (text/plain, Max-Age 100, ETag on)."""
+    board = spawn(on_1_20_3_b4(ip, "api_c_server.py", 20))
+    wait_udp_port(ip, 5683, timeout=10)
+    created = coap_client(coap_client_tool, "-m", "put", "-e", "hello", f"coap://{ip}/new_resource")
+    assert (created.stdout, created.stderr) == ("Created\n", "")
+    assert board.wait_for(lambda out: "Value: b'hello'" in out, timeout=10), board.output
+    lines = board.output.splitlines()
+    start = lines.index(API_C_NEW_RESOURCE_LINES[0])
+    assert lines[start : start + len(API_C_NEW_RESOURCE_LINES)] == API_C_NEW_RESOURCE_LINES
+    links = coap_client(coap_client_tool, "-m", "get", f"coap://{ip}/.well-known/core")
+    assert links.stdout == "</resource1>;ct=0;title=resource1,</resource2>,</new_resource>\n"  # oldest first
+
+    def details_set() -> bool:
+        return get_options(ip, "new_resource").options == [(4, b"\x01"), (12, b""), (14, b"\x64")]
+
+    assert eventually(details_set, 5.0), get_options(ip, "new_resource")  # set_details in the handler
+    assert get_options(ip, "new_resource").payload == b"hello"
+    assert get_options(ip, "resource1").payload == b"default_value"
+    assert board.proc.poll() is None, board.output  # the board keeps serving after main.py ended
+    assert "warning" not in board.output  # a strict profile reproduces, it does not warn
+
+
+def test_api_c_client_example_stops_where_1_20_3_b4_does(ip):
+    """The tutorial's client passes the port positionally, which 1.20.3.b3/b4 refuse (keyword-only)."""
+    done = subprocess.run(
+        on_1_20_3_b4(ip, "api_c_client.py", 5),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.splitlines()[-2:] == [
+        '  File "api_c_client.py", line 35, in <module>',
+        "TypeError: extra positional arguments given",
+    ]
+
+
+def test_api_c_server_example_under_the_docs_profile(ip, spawn, coap_client_tool):
+    """The default profile has API C's functions too; a script using them gets the background task."""
+    server = spawn(python_script(DOCS / "api_c_server.py"), env={"FIRMWARE_SIM_IP": ip})
+    wait_udp_port(ip, 5683, timeout=10)
+    created = coap_client(coap_client_tool, "-m", "put", "-e", "hello", f"coap://{ip}/new_resource")
+    assert created.stdout == "Created\n"
+    assert server.wait_for(lambda out: "Value: b'hello'" in out, timeout=10), server.output
+    assert server.proc.poll() is None, server.output

@@ -1,11 +1,15 @@
 """``network.Coap``: Pycom's CoAP module, a module object (not a class) over the engine.
 
 The API is the documented one: firmware 1.20.1-1.20.2 (``socket()``, module-level ``send_request``)
-together with 1.20.3.b0-b2 (client sessions, ``read(timeout)``). Arguments are checked as
-MicroPython checks them, with the firmware's exception types and messages. A function the active
-firmware profile lacks raises ``AttributeError`` as on that board, and a strict profile gives its
-version's signatures: 1.20.2.r6 ``init(address, ...)`` and ``read()``; 1.20.3.b2 positional-only
-``new_client_session(address, port=5683)`` and ``remove_client_session(address, port)``.
+together with 1.20.3.b0-b2 (client sessions, ``read(timeout)``) and the 1.20.3 features of API C
+(``init(dynamic_resources, psk, hint)``, ``register_new_resource_handler``, ``get_details`` /
+``set_details``, sessions with ``psk``/``identity``). Arguments are checked as MicroPython checks them,
+with the firmware's exception types and messages. A function the active firmware profile lacks raises
+``AttributeError`` as on that board, and a strict profile gives its version's signatures: 1.20.2.r6
+``init(address, ...)`` and ``read()``; 1.20.3.b2 positional-only ``new_client_session(address,
+port=5683)`` and ``remove_client_session(address, port)``; 1.20.3.b3/b4 no ``read()`` (a background
+task serves from ``init()`` on), keyword-only session ports, ``remove_client_session(address, port,
+protocol)`` (:mod:`.api_c`, :mod:`.sessions`).
 
 One context per boot, as on the board: a second ``init()`` raises, and there is no ``deinit()``.
 :func:`hard_reset` is the simulator's reboot (not part of the API scripts see).
@@ -14,12 +18,7 @@ One context per boot, as on the board: a second ``init()`` raises, and there is 
 from __future__ import annotations
 
 import atexit
-import ipaddress
-import math
-import os
-import sys
 import threading
-import time
 import types
 from socket import socket as UdpSocket
 from typing import Any
@@ -27,65 +26,27 @@ from typing import Any
 from ... import host as sim_host
 from ... import profile as profiles
 from ...profile import (
-    EMPTY_URI_PATH,
-    HANDLER_REENTRY,
+    BACKGROUND_TASK,
     INIT_ADDRESS_REQUIRED,
     INIT_PORT,
+    INIT_PORT_HALVED,
     MAX_AGE_8BIT,
-    POSITIONAL_SESSIONS,
+    NO_API_C,
     READ_ONE_DATAGRAM,
     SEND_WITHOUT_PATH,
-    SWAPPED_IDS,
     FirmwareProfile,
 )
-from ..engine import Endpoint, Engine, in_response_handler
-from ..firmware.requests import LIBCOAP_DEFAULT_PORT, PDU_LIBCOAP_41, check_port, fit_request
-from ..firmware.resources import REQUEST_DELETE, REQUEST_GET, REQUEST_POST, REQUEST_PUT, Resource
-from ..protocol.codec import Message
+from ..engine import Engine
+from ..firmware.requests import PDU_LIBCOAP_41, check_port
+from ..firmware.resources import REQUEST_DELETE, REQUEST_GET, REQUEST_POST, REQUEST_PUT
 from ..protocol.numbers import MediaType
+from . import api_c, sessions
+from .context import Context
+from .lifetime import board_stays_on
 from .mpargs import Param, check_count, parse, to_int, to_str
-from .objects import CoapClientSession, CoapResource, build_request
+from .objects import PROTOCOL_DTLS, PROTOCOL_UDP, CoapClientSession, CoapResource, build_request
 
-PROTOCOL_UDP = 1
-ENV_TIMEOUT = "FIRMWARE_SIM_TIMEOUT"
-_THREAD_START_GRACE = 0.5  # seconds
-
-
-class Context:
-    """The module's state for one boot: the engine and the facade objects handed to the script."""
-
-    def __init__(self, engine: Engine, profile: FirmwareProfile) -> None:
-        self.engine = engine
-        self.profile = profile
-        self.resources: dict[Resource, CoapResource] = {}
-        self.sessions: list[CoapClientSession] = []
-        # per-request differences between versions, computed once
-        self.swapped_ids = profile.has(SWAPPED_IDS)
-        self.empty_uri_path = profile.has(EMPTY_URI_PATH)
-
-    def entered(self, function: str) -> None:
-        """Called by the 1.20.1-1.20.2 functions that take modcoap's semaphore: there, calling them from
-        the response handler deadlocks. (Client sessions are 1.20.3-only, where the handler runs in a
-        thread of its own, so their functions do not call this.)"""
-        if in_response_handler():
-            self.profile.quirk(HANDLER_REENTRY, function=function)
-
-    def send(self, endpoint: Endpoint, request: Message, peer: tuple[str, int], pdu_limit: int) -> int:
-        """Send ``request``; its message id as the firmware returns it (1.20.1-1.20.2: byte-swapped).
-        A request larger than ``pdu_limit`` loses its payload (strict profiles), one larger than a
-        datagram raises ``OSError``: either way before anything is queued."""
-        fit_request(request, pdu_limit, self.profile)
-        with self.engine.lock:
-            request.mid = mid = endpoint.layer.next_mid()
-            self.engine.send_request(endpoint, request, peer)
-        return ((mid & 0xFF) << 8) | (mid >> 8) if self.swapped_ids else mid
-
-    def facade(self, resource: Resource) -> CoapResource:
-        obj = self.resources.get(resource)
-        if obj is None:
-            obj = self.resources[resource] = CoapResource(resource, self)
-        return obj
-
+_TASK_JOIN = 2.0  # host seconds hard_reset waits for the Coap task to end
 
 _context: Context | None = None
 _init_lock = threading.Lock()
@@ -103,15 +64,14 @@ def _profile() -> FirmwareProfile:
     return profiles.active() if context is None else context.profile
 
 
-def _ipv4(text: str, error: Exception) -> str:
-    try:
-        return str(ipaddress.IPv4Address(text))
-    except ValueError:
-        raise error from None
-
-
-_INIT = (Param("address", None), Param("port", None, True), Param("service_discovery", False, True))
-_INIT_A = (Param("address"), *_INIT[1:])  # 1.20.1-1.20.2: the address is required
+_INIT_B = (Param("address", None), Param("port", None, True), Param("service_discovery", False, True))
+_INIT_A = (Param("address"), *_INIT_B[1:])  # 1.20.1-1.20.2: the address is required
+_INIT = (  # the docs profile: B's, with API C's
+    *_INIT_B,
+    Param("dynamic_resources", False, True),
+    Param("psk", None, True),
+    Param("hint", None, True),
+)
 _ADD = (
     Param("uri"),
     Param("media_type", -1, True),
@@ -129,52 +89,102 @@ _SEND = (
     Param("token", None, True),
     Param("include_options", True, True),
 )
-_SESSION = (Param("destination"), Param("port", 5683), Param("protocol", PROTOCOL_UDP))
+# names only firmware 1.20.3.b3 and later have (and the docs profile)
+_API_C_NAMES = frozenset({"register_new_resource_handler", "PROTOCOL_UDP", "PROTOCOL_DTLS"})
+
+
+def _parse(args: tuple[Any, ...], kwargs: dict[str, Any], profile: FirmwareProfile) -> list[Any]:
+    """``init``'s arguments on 1.20.1-1.20.3.b2 and in the docs profile (which also takes API C's
+    ``dynamic_resources``, ``psk`` and ``hint``): address, port, service_discovery, dynamic, psk, hint."""
+    params = _INIT_B if profile.has(NO_API_C) else _INIT
+    if profile.has(INIT_ADDRESS_REQUIRED):
+        params = _INIT_A
+    values = parse(args, kwargs, params)
+    return values + [False, None, None][len(values) - 3 :]
+
+
+def _plan(values: list[Any], profile: FirmwareProfile) -> api_c.InitPlan:
+    """What ``init`` sets up, its arguments checked as 1.20.3.b3 checks ``psk`` and ``hint``."""
+    address, port, discovery, dynamic, psk, hint = values
+    secure = address is not None and (psk is not None or hint is not None)
+    if secure and (psk is None or hint is None):
+        raise ValueError("Both PSK and Hint must be defined")
+    bind_port = api_c.COAPS_DEFAULT_PORT if secure else api_c.COAP_DEFAULT_PORT
+    if port is not None:
+        requested = to_int(port)
+        bound = (2 * requested + 1) & 0xFFFF
+        if profile.quirk(INIT_PORT, port=requested, bound=bound):
+            bind_port = bound
+        elif 0 <= requested <= 0xFFFF:
+            profile.quirk(INIT_PORT_HALVED, port=requested, effect=api_c.port_effect(requested))
+            bind_port = requested
+        else:
+            raise ValueError('Invalid "port" parameter value!')
+    if address is None:
+        return api_c.InitPlan(None, 0, False, False, None, None)
+    text = api_c.ipv4(address)
+    keys = (api_c.c_string(psk), api_c.c_string(hint)) if secure else (None, None)
+    return api_c.InitPlan(text, bind_port, bool(discovery), bool(dynamic), *keys)
+
+
+def _start(plan: api_c.InitPlan, profile: FirmwareProfile) -> Context:
+    """The context of ``plan``: the server endpoint (UDP, or DTLS-PSK), and the background task on
+    1.20.3.b3/b4 (started even without a server, modcoap.c L1458)."""
+    engine = Engine(profile)
+    try:
+        if plan.address is not None:
+            address = sim_host.route(plan.address)
+            if plan.psk is not None and plan.hint is not None:
+                engine.start_dtls_server(address, plan.port, plan.service_discovery, plan.psk, plan.hint)
+            else:
+                engine.start_server(address, plan.port, plan.service_discovery)
+            engine.resources.dynamic = plan.dynamic_resources
+    except BaseException:
+        engine.close()
+        raise
+    context = Context(engine, profile)
+    if context.api_c:
+        context.task = engine.serve_in_background()
+    if plan.dynamic_resources:
+        context.uses_api_c("Coap.init(dynamic_resources=True)")
+    atexit.register(board_stays_on, engine)
+    return context
 
 
 class CoapModule(types.ModuleType):
     """The type of ``network.Coap``; its functions are this class's methods."""
 
     def __getattribute__(self, name: str) -> Any:
-        if name in profiles.active().hidden:
+        profile = profiles.active()
+        if name in profile.hidden or (name in _API_C_NAMES and profile.has(NO_API_C)):
             raise AttributeError(f"'module' object has no attribute '{name}'")
         return super().__getattribute__(name)
 
     def init(self, *args: Any, **kwargs: Any) -> None:
-        """``init(address=None, *, port=5683, service_discovery=False)``: start the context; with an
-        address, serve CoAP on ``address:port``. Firmware 1.20.1-1.20.2 require the address.
+        """``init(address=None, *, port=5683, service_discovery=False, dynamic_resources=False,
+        psk=None, hint=None)``: start the context; with an address, serve CoAP on ``address:port``
+        (DTLS-PSK on port 5684 with ``psk`` and ``hint``, which must come together). Firmware
+        1.20.1-1.20.2 require the address; 1.20.1-1.20.3.b2 have no ``dynamic_resources``/``psk``/``hint``.
 
         ``port`` beyond a 32-bit word: ``OverflowError`` (``mp_obj_get_int``). 1.20.1-1.20.3.b2 bind
         ``(2 * port + 1) & 0xFFFF`` (strict profiles; for an int object past the 31-bit small ints the
-        board uses its address bits, which nothing can reproduce); the docs profile binds ``port`` and
-        refuses one outside 0-65535 with ``ValueError``."""
+        board uses its address bits, which nothing can reproduce); 1.20.3.b3/b4 bind ``(port - 1) // 2``
+        for an odd port and, for an even one, raise ``OSError`` here where the board faults or raises
+        an unrelated ``TypeError`` (:mod:`.api_c`); the docs profile binds ``port``, says what those
+        versions do, and refuses one outside 0-65535 with ``ValueError``."""
         global _context
         profile = profiles.active()
-        params = _INIT_A if profile.has(INIT_ADDRESS_REQUIRED) else _INIT
-        address, port, discovery = parse(args, kwargs, params)
+        if profile.has(BACKGROUND_TASK):  # 1.20.3.b3/b4 look at ``initialized`` first (L1404)
+            with _init_lock:
+                if _context is not None:
+                    raise RuntimeError("Coap module already initialized!")
+                _context = _start(api_c.init_plan(args, kwargs, profile), profile)
+            return
+        values = _parse(args, kwargs, profile)
         with _init_lock:
             if _context is not None:
                 raise RuntimeError("Coap module already initialized!")
-            bind_port = 5683
-            if port is not None:
-                requested = to_int(port)
-                bound = (2 * requested + 1) & 0xFFFF
-                if profile.quirk(INIT_PORT, port=requested, bound=bound):
-                    bind_port = bound
-                elif 0 <= requested <= 0xFFFF:
-                    bind_port = requested
-                else:
-                    raise ValueError('Invalid "port" parameter value!')
-            engine = Engine(profile)
-            try:
-                if address is not None:
-                    text = _ipv4(to_str(address), ValueError("invalid arguments"))
-                    engine.start_server(sim_host.route(text), bind_port, bool(discovery))
-            except BaseException:
-                engine.close()
-                raise
-            _context = Context(engine, profile)
-            atexit.register(_board_stays_on, engine)
+            _context = _start(_plan(values, profile), profile)
 
     def socket(self, *args: Any, **kwargs: Any) -> UdpSocket:
         """The server endpoint's UDP socket, the same object every call (firmware 1.20.1-1.20.2).
@@ -189,9 +199,10 @@ class CoapModule(types.ModuleType):
         return engine.script_socket()
 
     def add_resource(self, *args: Any, **kwargs: Any) -> CoapResource:
-        """``add_resource(uri, *, media_type=-1, max_age=-1, value=0, etag=False)``."""
-        uri, media_type, max_age, value, etag = parse(args, kwargs, _ADD)
+        """``add_resource(uri, *, media_type=-1, max_age=-1, value=0, etag=False)``; "not initialized"
+        comes before any argument error (modcoap checks it first: v1.20.2.r6 L997, v1.20.3.b3 L1486)."""
         context = _ctx()
+        uri, media_type, max_age, value, etag = parse(args, kwargs, _ADD)
         context.entered("add_resource")
         uri = to_str(uri)
         media_type, max_age = to_int(media_type), to_int(max_age)
@@ -233,7 +244,9 @@ class CoapModule(types.ModuleType):
         timeout = to_int(args[0]) if args else 0
         if timeout < 0:
             raise ValueError("If specified, timeout must be bigger or equal to 0!")
-        _ctx().engine.read(timeout)  # board milliseconds: the engine runs on board time
+        context = _ctx()
+        context.reading()
+        context.engine.read(timeout)  # board milliseconds: the engine runs on board time
 
     def register_response_handler(self, *args: Any, **kwargs: Any) -> None:
         """The handler gets ``(code, id, type, token, payload)`` for each response with a payload."""
@@ -241,6 +254,16 @@ class CoapModule(types.ModuleType):
         context = _ctx()
         context.entered("register_response_handler")
         context.engine.response_handler = args[0]
+
+    def register_new_resource_handler(self, *args: Any, **kwargs: Any) -> None:
+        """``register_new_resource_handler(callback)`` (1.20.3.b3 and later, L1573-1589): with
+        ``init(dynamic_resources=True)``, ``callback(resource)`` is called with the ``CoapResource`` each
+        PUT to an unknown URI creates, where the response handler is called (1.20.3: the IRQ thread).
+        Stored unchecked: a non-callable fails at call time."""
+        check_count(args, kwargs, 1, 1)
+        context = _ctx()
+        context.uses_api_c("Coap.register_new_resource_handler()")
+        context.engine.new_resource_handler = args[0]
 
     def send_request(self, *args: Any, **kwargs: Any) -> int:
         """``send_request(uri_host, method, *, uri_port=5683, uri_path, content_format, payload, token,
@@ -266,54 +289,25 @@ class CoapModule(types.ModuleType):
             token=token,
             include_options=include,
         )
-        destination = sim_host.route(_ipv4(host, ValueError("invalid arguments")))
+        destination = sim_host.route(api_c.ipv4(host))
         endpoint = context.engine.client_endpoint(sim_host.own_address())
         return context.send(endpoint, request, (destination, port), PDU_LIBCOAP_41)
 
     def new_client_session(self, *args: Any, **kwargs: Any) -> CoapClientSession:
-        """``new_client_session(destination, port=5683, protocol=UDP)``: a session with its own socket.
-        Firmware 1.20.3.b0-b2: ``new_client_session(destination, port=5683)``, positional only.
+        """``new_client_session(destination, port=5683, protocol=UDP, *, psk=None, identity=None)``: a
+        session with its own socket (DTLS-PSK with ``psk`` and ``identity``, port 5684 by default).
+        Firmware 1.20.3.b0-b2: ``new_client_session(destination, port=5683)``, positional only;
+        1.20.3.b3/b4: ``new_client_session(address, *, port, psk=None, identity=None)`` (:mod:`.sessions`).
 
         The port keeps its low 16 bits (strict profiles) or must be 0-65535 (docs); 0 connects to
         5683, libcoap 4.2's default port."""
-        if _profile().has(POSITIONAL_SESSIONS):
-            check_count(args, kwargs, 1, 2)
-            destination, port, protocol = args[0], args[1] if len(args) > 1 else 5683, PROTOCOL_UDP
-        else:
-            destination, port, protocol = parse(args, kwargs, _SESSION)
-        context = _ctx()
-        host = to_str(destination)
-        port_number = check_port(to_int(port), context.profile)
-        if to_int(protocol) != PROTOCOL_UDP:
-            raise ValueError('Invalid "protocol" parameter value!')
-        try:
-            address = ipaddress.IPv4Address(host)
-        except ValueError:
-            raise RuntimeError("Client Session has not been created!") from None
-        remote = (sim_host.route(str(address)), port_number or LIBCOAP_DEFAULT_PORT)
-        with context.engine.lock:
-            endpoint = context.engine.new_session((host, port_number), sim_host.own_address(), remote)
-            session = CoapClientSession(endpoint, context, destination, port, host)
-            context.sessions.append(session)
-            return session
+        return sessions.new_session(_ctx, _profile(), args, kwargs)
 
     def remove_client_session(self, *args: Any, **kwargs: Any) -> None:
         """``remove_client_session(destination, port=5683, protocol=UDP)``. Firmware 1.20.3.b0-b2:
-        ``remove_client_session(destination, port)``, positional only."""
-        if _profile().has(POSITIONAL_SESSIONS):
-            check_count(args, kwargs, 2, 2)
-            destination, port = args
-        else:
-            destination, port, _protocol = parse(args, kwargs, _SESSION)
-        context = _ctx()
-        key = (to_str(destination), check_port(to_int(port), context.profile))
-        with context.engine.lock:
-            for session in context.sessions:
-                if session._endpoint.key == key:
-                    context.sessions.remove(session)
-                    context.engine.remove_session(session._endpoint)
-                    return
-        raise RuntimeError("Client Session has not been removed")
+        ``remove_client_session(destination, port)``, 1.20.3.b3/b4 ``(address, port, protocol)``,
+        positional only."""
+        sessions.remove_session(_ctx, _profile(), args, kwargs)
 
     def get_client_sessions(self, *args: Any, **kwargs: Any) -> list[CoapClientSession]:
         check_count(args, kwargs, 0, 0)
@@ -335,6 +329,8 @@ def _make_module() -> CoapModule:
         "REQUEST_POST": REQUEST_POST,
         "REQUEST_DELETE": REQUEST_DELETE,
         **{f"MEDIATYPE_{media.name}": int(media) for media in MediaType},
+        "PROTOCOL_UDP": PROTOCOL_UDP,  # 1.20.3.b3 and later
+        "PROTOCOL_DTLS": PROTOCOL_DTLS,
     }
     for name, value in constants.items():
         setattr(module, name, value)
@@ -348,42 +344,11 @@ def hard_reset() -> None:
     """The simulator's reboot: close every socket and forget the context, so ``init()`` works again."""
     global _context
     with _init_lock:
-        if _context is not None:
-            _context.engine.close()
-            atexit.unregister(_board_stays_on)
-        _context = None
+        context, _context = _context, None
+        if context is not None:
+            context.engine.close()
+            atexit.unregister(board_stays_on)
+            task = context.task
+            if task is not None and task is not threading.current_thread():
+                task.join(_TASK_JOIN)  # it ends at its next look at the closed engine
         profiles.active().reset_warnings()
-
-
-def _other_threads() -> bool:
-    main = threading.main_thread().ident
-    return any(ident != main for ident in sys._current_frames())
-
-
-def _board_stays_on(engine: Engine) -> None:
-    """At interpreter exit: while the script's other threads run (a ``Coap.read()`` loop, say), keep
-    the process up, as a board keeps running its threads after ``main.py`` returns. Ctrl-C, the
-    threads ending, or ``FIRMWARE_SIM_TIMEOUT`` seconds end it."""
-    if engine.closed:
-        return
-    started = time.monotonic() + _THREAD_START_GRACE  # a thread just started may not show up yet
-    while not _other_threads():
-        if time.monotonic() > started:
-            return
-        time.sleep(0.01)
-    limit = float(os.environ.get(ENV_TIMEOUT) or math.inf)
-    end = time.monotonic() + limit
-    announce = time.monotonic() + _THREAD_START_GRACE  # threads about to end need no announcement
-    try:
-        while not engine.closed and _other_threads() and time.monotonic() < end:
-            if announce and time.monotonic() > announce:
-                announce = 0.0
-                print(
-                    "firmware-sim: the script has finished; its threads keep running as on the board "
-                    "(Ctrl-C stops)",
-                    file=sys.stderr,
-                    flush=True,
-                )
-            time.sleep(min(0.05, max(end - time.monotonic(), 0.0)))
-    except KeyboardInterrupt:
-        pass

@@ -13,6 +13,16 @@ from typing import Any, NamedTuple
 _REQUIRED = object()
 
 
+class _NotGiven:
+    def __repr__(self) -> str:
+        return "NOT_GIVEN"
+
+
+# The default of a parameter whose absence the C code tells from any value, None included (modcoap's
+# ``{.u_obj = mp_const_none}`` defaults of MP_ARG_INT parameters, which a given None cannot be).
+NOT_GIVEN: Any = _NotGiven()
+
+
 class Param(NamedTuple):
     name: str
     default: Any = _REQUIRED

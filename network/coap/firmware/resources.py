@@ -10,7 +10,10 @@ options and no payload (modcoap ignores ``coap_add_data``'s failure); the docs p
 and warns, and answers 5.00 when it does not fit one datagram, as it does for a ``/.well-known/core``
 that large (libcoap answers that one block-wise; Block2 is not done here yet).
 Firmware 1.20.3 (profile quirks ``exact-uri``, ``wkc-oldest-first``) instead looks a resource up by its
-exact ``uri`` string (a request's Uri-Path options joined by '/'), and lists resources oldest first.
+exact ``uri`` string (a request's Uri-Path options joined by '/'), lists resources oldest first, and
+(libcoap 4.2, ``delete-unknown``) answers a DELETE of an unknown URI 2.02 ``Deleted``. Firmware
+1.20.3.b3/b4 (API C) add ``dynamic_resources`` (a PUT to an unknown URI creates a resource:
+:meth:`ResourceTable._create`) and check a PUT's If-None-Match/If-Match their own way (``put-preconditions``).
 
 :meth:`ResourceTable.handle` turns one request into ``(code, options, payload)`` or None (no answer).
 """
@@ -19,8 +22,11 @@ from __future__ import annotations
 
 from ...profile import (
     ACCEPT_HANG,
+    DELETE_UNKNOWN,
+    DYNAMIC_FIRST_SEGMENT,
     EXACT_URI,
     LARGE_VALUE,
+    PUT_PRECONDITIONS,
     READ_ONE_DATAGRAM,
     UNSET_CONTENT_FORMAT,
     UNSET_MAX_AGE,
@@ -45,10 +51,13 @@ _METHOD_BITS = {
 _WELL_KNOWN = (".well-known", "core")
 _WELL_KNOWN_EXACT = ".well-known/core"
 _SMALL_VALUE = 1024  # bytes; a response with a value this small fits any PDU (options and token < 128)
+_UNKNOWN_URI = "- Unknown -"  # libcoap 4.2's unknown resource's uri_path (src/resource.c L330)
+_CREATED = 65  # 2.01
 
 Response = tuple[int, list[tuple[int, bytes]], bytes]
 
 _OPT_IF_MATCH = int(Option.IF_MATCH)
+_OPT_IF_NONE_MATCH = int(Option.IF_NONE_MATCH)
 _OPT_ETAG = int(Option.ETAG)
 _OPT_URI_PATH = int(Option.URI_PATH)
 _OPT_CONTENT_FORMAT = int(Option.CONTENT_FORMAT)
@@ -129,6 +138,10 @@ class ResourceTable:
         self._pdu_limit = PDU_LIBCOAP_41 if profile.has(READ_ONE_DATAGRAM) else PDU_LIBCOAP_42
         self._by_key: dict[tuple[str, ...] | str, Resource] = {}
         self._newest_first: list[Resource] = []
+        self._put_c = profile.has(PUT_PRECONDITIONS)
+        self._delete_unknown = profile.has(DELETE_UNKNOWN)
+        self.dynamic = False  # init(dynamic_resources=True): libcoap's unknown resource with modcoap's PUT
+        self.created: list[Resource] = []  # made by dynamic PUTs; the engine takes them for the handler
 
     # -- the script's side -------------------------------------------------------------------------
 
@@ -189,6 +202,10 @@ class ResourceTable:
                 if message_size(msg.token, reply[1], len(reply[2])) > DATAGRAM_LIMIT:
                     return _error(Code.INTERNAL_SERVER_ERROR)  # libcoap would use Block2
                 return reply
+            if bit == REQUEST_PUT and self.dynamic:
+                return self._create(path, msg)
+            if bit == REQUEST_DELETE and self._delete_unknown:
+                return Code.DELETED, [], b"Deleted"  # libcoap 4.2 src/net.c L1955-1965
             return _error(Code.NOT_FOUND)
         if not resource.methods & bit:
             return _error(Code.METHOD_NOT_ALLOWED)
@@ -243,15 +260,56 @@ class ResourceTable:
                 return _error(Code.INTERNAL_SERVER_ERROR)
         return code, options, value
 
-    def _put_or_post(self, resource: Resource, msg: Message, put: bool) -> Response:
-        if put:
-            if_match = msg.option(_OPT_IF_MATCH)
-            if if_match and not (resource.etag_enabled and decode_uint(if_match) == resource.etag):
-                return _error(Code.PRECONDITION_FAILED)
+    def _create(self, path: list[str], msg: Message) -> Response:
+        """A PUT to an unknown URI, ``dynamic_resources`` on (modcoap.c v1.20.3.b3 L613-687): a resource
+        named by the first Uri-Path option only (copied as a C string: up to a NUL byte), value the
+        payload (none: int 0, one byte 0x00), media type from Content-Format (none: -1), no Max-Age, no
+        ETag, all four methods enabled; 2.01 ``Created``. No or an empty first Uri-Path: 4.00; a resource
+        of that name exists (``PUT /a/b`` with ``a`` there): 5.00. The docs profile names it by the whole
+        path and warns. modcoap first looks up its resource named like libcoap's unknown resource, ``- Unknown
+        -``: if the script made one, the PUT updates that one instead (L613)."""
+        named = self._by_key.get(self._key(_UNKNOWN_URI))
+        if named is not None:
+            return self._put_or_post(named, msg, True)
+        if not path or not path[0]:
+            return Code.BAD_REQUEST, [], b"Bad Request"
+        full, uri = "/".join(path), path[0].split("\0", 1)[0]
+        if uri != full and not self.profile.quirk(DYNAMIC_FIRST_SEGMENT, path=full, uri=uri):
+            uri = full
         content_format = msg.option(_OPT_CONTENT_FORMAT)
-        resource.media_type = -1 if content_format is None else decode_uint(content_format)
+        media_type = -1 if content_format is None else decode_uint(content_format)
+        resource = self.add(uri, media_type, -1, msg.payload or 0, False)
+        if resource is None:
+            return _error(Code.INTERNAL_SERVER_ERROR)
+        resource.methods = REQUEST_GET | REQUEST_PUT | REQUEST_POST | REQUEST_DELETE
+        self.created.append(resource)
+        return _CREATED, [], b"Created"
+
+    def _preconditions(self, resource: Resource, msg: Message) -> bool:
+        """Whether a PUT may change ``resource``. 1.20.1-1.20.3.b2 (A L448-462): a non-empty If-Match must
+        be the ETag (ETag on), If-None-Match is ignored. 1.20.3.b3/b4 (C L694-718): any If-None-Match
+        fails; with ETag on, the first If-Match (missing or empty: 0) must be the ETag; with ETag off,
+        If-Match is ignored."""
+        if_match = msg.option(_OPT_IF_MATCH)
+        etag_matches = resource.etag_enabled and decode_uint(if_match or b"") == resource.etag
+        older = not if_match or etag_matches
+        newer = msg.option(_OPT_IF_NONE_MATCH) is None and (etag_matches or not resource.etag_enabled)
+        if older == newer or self._put_c:
+            return newer
+        outcome = "4.12 Precondition Failed" if older else "past its preconditions"
+        self.profile.quirk(PUT_PRECONDITIONS, uri=resource.uri, outcome=outcome)
+        return older
+
+    def _put_or_post(self, resource: Resource, msg: Message, put: bool) -> Response:
+        if put and not self._preconditions(resource, msg):
+            return _error(Code.PRECONDITION_FAILED)
+        content_format = msg.option(_OPT_CONTENT_FORMAT)
+        media_type = -1 if content_format is None else decode_uint(content_format)
+        if not (put and self._put_c):  # C's PUT changes the media type only on success (L720-725)
+            resource.media_type = media_type
         if not msg.payload:
             return _error(Code.INTERNAL_SERVER_ERROR)
+        resource.media_type = media_type
         resource.set_value(msg.payload)
         options = [(_OPT_ETAG, encode_uint(resource.etag))] if resource.etag_enabled else []
         return Code.CHANGED, options, b""
