@@ -10,15 +10,11 @@ de-duplication, separate responses) and one UDP socket served by one thread::
         response = coap.get("coap://127.0.0.2/temperature", timeout=5)
         print(response.code, response.text)          # 2.05 21.5
 
-``request``/``get``/``put``/``post``/``delete`` wait for the response, block-wise when it is large
-(RFC 7959: Block2 followed transparently, ``on_block(offset, data, last)`` per block; a body larger
-than ``block_size`` sent with Block1); :meth:`Client.start` returns an :class:`Exchange` at once, to
-wait on, cancel, or be called back when it ends (``on_done``); :meth:`Client.observe` follows a
-resource (RFC 7641) until cancelled. Every way an
-exchange can end without a response is an error delivered to whoever waits: :class:`CoapTimeout` (no
-response within the call's ``timeout``, or the message layer gave up after MAX_RETRANSMIT),
-:class:`CoapReset` (the server answered RST), :class:`CoapCancelled`. A response with an error code
-(4.xx, 5.xx) is a response, not an exception.
+``request``/``get``/``put``/``post``/``delete`` wait for the response, block-wise when large (RFC 7959:
+:mod:`.transfer`); :meth:`Client.start` returns an :class:`Exchange` at once (wait, cancel, ``on_done``);
+:meth:`Client.observe` follows a resource (RFC 7641, :mod:`.observing`); ``coaps://`` goes through DTLS
+with a PSK (:mod:`.secure`). An exchange that ends without a response raises, for whoever waits,
+:class:`CoapTimeout`, :class:`CoapReset` (RST) or :class:`CoapCancelled`; an error code is a response.
 
 Addresses: loopback only (127.0.0.0/8, ``localhost``) unless ``allow_lan=True``; no host name is looked
 up. Time is the host's monotonic clock.
@@ -38,7 +34,6 @@ from collections.abc import Callable
 from typing import Any
 
 from ..dtls import DtlsConfig
-from ..protocol.blockwise import MAX_SZX
 from ..protocol.codec import Message, encode_uint
 from ..protocol.exchange import ExchangeFailed, MessageLayer, ResponseReceived
 from ..protocol.numbers import Code, Option
@@ -59,7 +54,7 @@ from .exchange import (
 )
 from .observing import Notify, Observing, OnError
 from .secure import SecurePeers
-from .transfer import block_of, fetch, upload
+from .transfer import transfer
 
 RECV_SIZE = 65536
 MAX_BODY = 16 * 1024 * 1024  # the largest block-wise body a request reassembles
@@ -184,7 +179,6 @@ class Client:
         deadline = None if timeout is None else time.monotonic() + timeout
         peer, all_options = self._options(uri, content_format, accept, options)
         what = f"{Code(method).name} {uri}"
-        szx = MAX_SZX if block_size is None else _szx(block_size)
 
         def send(code: int, opts: Options, body: bytes, left: float | None) -> tuple[Message, Peer]:
             exchange = Exchange(self, peer, self._new_token(peer), what, None)
@@ -196,15 +190,7 @@ class Client:
             assert exchange.message is not None
             return exchange.message, peer
 
-        if block_size is not None and method == Code.GET:
-            all_options = sorted([*all_options, (Option.BLOCK2, bytes([szx]))], key=lambda option: option[0])
-        first = upload(send, method, all_options, payload, deadline, szx)
-        block = block_of(first[0])
-        if block is None or (not block.more and block.num == 0):
-            if on_block is not None and first[0].code >> 5 == 2:
-                on_block(0, first[0].payload, True)
-            return Response.from_message(first[0], peer)
-        return fetch(send, method, all_options, payload, first, deadline, on_block, max_size, szx)
+        return transfer(send, method, all_options, payload, deadline, block_size, on_block, max_size)
 
     def get(self, uri: str, *, timeout: float | None = None, **kw: Any) -> Response:
         return self.request(Code.GET, uri, timeout=timeout, **kw)
@@ -411,10 +397,3 @@ class Client:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _szx(block_size: int) -> int:
-    """The SZX of a block size (16, 32 ... 1024 bytes: RFC 7959 §2.2)."""
-    if block_size not in (16, 32, 64, 128, 256, 512, 1024):
-        raise ValueError(f"block_size {block_size}: give 16, 32, 64, 128, 256, 512 or 1024 bytes")
-    return block_size.bit_length() - 5

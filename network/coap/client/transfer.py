@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 
 from ..protocol.blockwise import (
+    MAX_SZX,
     Block1Sender,
     Block2Receiver,
     BlockError,
@@ -112,3 +113,34 @@ def block_of(msg: Message) -> BlockValue | None:
         return BlockValue.from_message(msg, BLOCK2)
     except BlockError:
         return None
+
+
+def transfer(
+    send: Send,
+    method: int,
+    options: Options,
+    payload: bytes,
+    deadline: float | None,
+    block_size: int | None,
+    on_block: OnBlock | None,
+    max_size: int,
+) -> Response:
+    """One request, block-wise where needed: ``payload`` in Block1 blocks when larger than one block,
+    the response followed through its Block2 blocks; a GET asks for ``block_size`` blocks if given."""
+    szx = MAX_SZX if block_size is None else szx_of(block_size)
+    if block_size is not None and method == 1:
+        options = _with(options, BLOCK2, bytes([szx]))
+    first = upload(send, method, options, payload, deadline, szx)
+    block = block_of(first[0])
+    if block is None or (not block.more and block.num == 0):
+        if on_block is not None and first[0].code >> 5 == 2:
+            on_block(0, first[0].payload, True)
+        return Response.from_message(*first)
+    return fetch(send, method, options, payload, first, deadline, on_block, max_size, szx)
+
+
+def szx_of(block_size: int) -> int:
+    """The SZX of a block size (16, 32 ... 1024 bytes: RFC 7959 §2.2)."""
+    if block_size not in (16, 32, 64, 128, 256, 512, 1024):
+        raise ValueError(f"block_size {block_size}: give 16, 32, 64, 128, 256, 512 or 1024 bytes")
+    return block_size.bit_length() - 5
