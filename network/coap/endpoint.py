@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import resource as _rlimit
 import socket
+from typing import Any
 
 from ..binding import bind
 from .protocol.exchange import MessageLayer
@@ -20,7 +21,7 @@ DONTWAIT = socket.MSG_DONTWAIT
 class Endpoint:
     """One UDP socket and its message layer. ``peer`` is set for a client session (connected socket)."""
 
-    __slots__ = ("sock", "layer", "peer", "send_sock", "multicast", "closed", "key")
+    __slots__ = ("sock", "layer", "peer", "send_sock", "multicast", "closed", "key", "recvfrom")
 
     def __init__(
         self,
@@ -38,6 +39,7 @@ class Endpoint:
         self.multicast = multicast
         self.closed = False
         self.key: tuple[str, int] | None = None  # session key (address text, port)
+        self.recvfrom: Any = sock.recvfrom  # what the engine reads datagrams with (DTLS: decrypted ones)
 
     def flush(self) -> None:
         out = self.layer.outgoing
@@ -68,6 +70,21 @@ def udp_socket(address: tuple[str, int]) -> socket.socket:
     try:
         sock.setblocking(False)
         bind(sock, address)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def multicast_socket(group: str, address: str, port: int) -> socket.socket:
+    """A non-blocking UDP socket on ``group:port`` that joined ``group`` on the interface of ``address``."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setblocking(False)
+        sock.bind((group, port))
+        membership = socket.inet_aton(group) + socket.inet_aton(address)
+        sock.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, membership)
     except OSError:
         sock.close()
         raise

@@ -23,8 +23,7 @@ Firmware differences, fixed per engine by its profile: 1.20.1-1.20.2 ``read()`` 
 ``read()``; 1.20.3 runs the handlers in an "IRQ" thread of its own instead of inside ``read()``, and
 1.20.3.b3/b4 have no ``read()``: :meth:`Engine.serve_in_background` is their task. The docs profile calls
 the handlers inside ``read()`` and prints their exceptions, as MicroPython prints an uncaught callback
-exception, and goes on. DTLS (``psk``) goes through :meth:`Engine.start_dtls_server` and
-:meth:`Engine.start_dtls_session`.
+exception, and goes on. With ``psk``, endpoints speak DTLS (:mod:`.secure`).
 """
 
 from __future__ import annotations
@@ -46,12 +45,13 @@ from ..profile import (
     SWAPPED_IDS,
     FirmwareProfile,
 )
-from .endpoint import DONTWAIT, RECV_SIZE, Endpoint, raise_fd_limit, udp_socket
+from .endpoint import DONTWAIT, RECV_SIZE, Endpoint, multicast_socket, raise_fd_limit, udp_socket
 from .firmware.resources import Resource, ResourceTable
 from .irq import IrqThread, Job, call_here
 from .protocol.codec import Message
 from .protocol.exchange import MessageLayer, RequestReceived
 from .protocol.numbers import ALL_COAP_NODES_V4
+from .secure import SecureLayer, secure_server, secure_session
 
 _BATCH = 64  # datagrams read from one socket before looking at the others
 _SWEEP_INTERVAL = 5.0  # board seconds between expiry sweeps of the de-duplication caches
@@ -113,25 +113,19 @@ class Engine:
     def start_dtls_server(
         self, address: str, port: int, service_discovery: bool, psk: bytes, hint: bytes
     ) -> None:
-        """``init(address, psk=..., hint=...)`` (firmware 1.20.3.b3 and later): a DTLS-PSK endpoint on
-        ``address:port`` (``coap_context_set_psk`` with ``hint`` and ``psk``, modcoap.c L1354-1359; both as
-        C strings, cut at a NUL byte), multicast membership as :meth:`start_server`."""
-        raise NotImplementedError("DTLS-PSK server: not yet available in the simulator")
+        """``init(address, psk=..., hint=...)`` (1.20.3.b3+): a DTLS-PSK server endpoint (modcoap.c
+        L1354-1359: ``coap_context_set_psk``, both C strings cut at a NUL), multicast as start_server."""
+        with self.lock:
+            layer = SecureLayer(random.Random(self.rng.getrandbits(64)), retransmit=self._retransmit)
+            self.server = self._register(secure_server(udp_socket((address, port)), layer, psk, hint))
+            self._timed.add(self.server)
+            if service_discovery:
+                self._join_multicast(address, port)
 
     def _join_multicast(self, address: str, port: int) -> None:
         """Listen on 224.0.1.187:port on the interface of ``address`` (loopback here)."""
-        group = ALL_COAP_NODES_V4
-        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.setblocking(False)
-            sock.bind((group, port))
-            membership = socket.inet_aton(group) + socket.inet_aton(address)
-            sock.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, membership)
-        except OSError:
-            sock.close()
-            raise
         assert self.server is not None
+        sock = multicast_socket(ALL_COAP_NODES_V4, address, port)
         self._register(Endpoint(sock, self._layer(), send_sock=self.server.sock, multicast=True))
 
     def new_session(self, key: tuple[str, int], local: str, remote: tuple[str, int]) -> Endpoint:
@@ -150,10 +144,21 @@ class Engine:
     def start_dtls_session(
         self, key: tuple[str, int], local: str, remote: tuple[str, int], identity: bytes, psk: bytes
     ) -> Endpoint:
-        """``new_client_session(address, psk=..., identity=...)`` (firmware 1.20.3.b3 and later): a
-        DTLS-PSK session to ``remote`` (``coap_new_client_session_psk``, modcoap.c L203-209; both as C
-        strings), otherwise as :meth:`new_session`."""
-        raise NotImplementedError("DTLS-PSK client session: not yet available in the simulator")
+        """``new_client_session(address, psk=..., identity=...)`` (1.20.3.b3+): a DTLS-PSK session to
+        ``remote`` (modcoap.c L203-209, ``coap_new_client_session_psk``); the handshake starts now."""
+        with self.lock:
+            sock = udp_socket((local, 0))
+            try:
+                sock.connect(remote)
+            except OSError:
+                sock.close()
+                raise
+            layer = SecureLayer(random.Random(self.rng.getrandbits(64)), retransmit=self._retransmit)
+            ep = secure_session(sock, layer, remote, identity, psk)
+            ep.key = key
+            self.sessions.append(self._register(ep))
+            self._timed.add(ep)
+            return ep
 
     def remove_session(self, ep: Endpoint) -> None:
         with self.lock:
@@ -300,7 +305,7 @@ class Engine:
     def _drain(self, ep: Endpoint, now: float, jobs: list[Job], batch: int = _BATCH) -> int:
         """Read up to ``batch`` datagrams from ``ep`` and process them; the handler calls they make go
         to ``jobs``. Returns how many."""
-        recvfrom = ep.sock.recvfrom
+        recvfrom = ep.recvfrom
         receive = ep.layer.receive
         respond = ep.layer.respond
         handle = self.resources.handle
@@ -352,8 +357,7 @@ class Engine:
                 continue
             if ep.layer.poll(now):
                 self.profile.quirk(NO_RETRANSMIT)
-            if ep.layer.outgoing:  # retransmissions, and CONs started because the one ahead gave up
-                ep.flush()
+            ep.flush()  # retransmissions, CONs started because the one ahead gave up, DTLS records
             due = ep.layer.next_deadline()
             if due is None:
                 if not ep.layer.pending_count():

@@ -19,7 +19,7 @@ import threading
 from collections.abc import Iterator
 
 import pytest
-from conftest import ROOT, raises
+from conftest import ROOT, free_loopback_ip, libcoap, raises, wait_udp_port
 from peers.coap_peer import Peer
 
 from firmware_sim.testing import eventually
@@ -224,15 +224,53 @@ def test_init_needs_psk_and_hint_together(firmware, coap, ip, psk, hint) -> None
     coap.init(ip)  # nothing was initialized
 
 
-def test_init_with_psk_and_hint_reaches_the_dtls_server(firmware, coap, ip) -> None:
-    """The DTLS-PSK endpoint is not in the simulator yet: init gets exactly as far as the engine's
-    start_dtls_server (after every argument check), and nothing stays initialized."""
+def test_init_with_psk_and_hint_checks_them_as_c_strings(firmware, coap, ip) -> None:
     firmware(C)
-    with raises(NotImplementedError, "DTLS-PSK server: not yet available in the simulator"):
-        coap.init(ip, psk="secret", hint="client")
     with raises(TypeError, "can't convert 'int' object to str implicitly"):
         coap.init(ip, psk="secret", hint=7)  # hint and psk are C strings (L1355-1356)
     coap.init(ip)
+
+
+@pytest.mark.peer
+def test_init_with_psk_and_hint_serves_coaps_on_5684_to_libcoaps_client(firmware, coap) -> None:
+    """The board's server over DTLS-PSK (any identity, one key: coap_context_set_psk), as libcoap's
+    OpenSSL client reaches it; a client with another key gets nothing."""
+    firmware(C)
+    ip = free_loopback_ip(5684)
+    coap.init(ip, psk="secretPSK", hint="CoAP")
+    coap.add_resource("greeting", value="hello").callback(coap.REQUEST_GET, True)
+    tool = libcoap("coap-client-openssl")
+    done = subprocess.run(
+        [tool, "-B", "5", "-k", "secretPSK", "-u", "someone", f"coaps://{ip}/greeting"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert (done.returncode, done.stdout) == (0, "hello\n"), done.stderr
+    wrong = subprocess.run(
+        [tool, "-B", "3", "-k", "notTheKey", "-u", "someone", f"coaps://{ip}/greeting"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert "hello" not in wrong.stdout
+
+
+@pytest.mark.peer
+def test_a_session_with_psk_talks_coaps_to_libcoaps_server(firmware, coap, spawn) -> None:
+    firmware(C)
+    ip = free_loopback_ip(5684)
+    spawn([libcoap("coap-server-openssl"), "-A", ip, "-k", "secretPSK", "-h", "CoAP"])
+    wait_udp_port(ip, 5684)
+    got: list[tuple] = []
+    coap.init()
+    coap.register_response_handler(lambda *args: got.append(args))
+    session = coap.new_client_session(ip, psk="secretPSK", identity="board")
+    assert session.get_details() == [ip, 5684, coap.PROTOCOL_DTLS]
+    session.send_request(coap.REQUEST_GET, uri_path="time")  # sent once the handshake is done
+    assert eventually(lambda: got, WAIT), "no response over DTLS"
+    code, _, _, _, payload = got[0]
+    assert code == 69 and payload
 
 
 @pytest.mark.unit
@@ -521,15 +559,15 @@ def test_session_security_errors(firmware, coap, peer: Peer) -> None:
         coap.new_client_session(peer.ip, psk="k")
     with raises(ValueError, "For Security both PSK and Identity must be configured!"):
         coap.new_client_session(peer.ip, identity="i")
-    with raises(NotImplementedError, "DTLS-PSK client session: not yet available in the simulator"):
-        coap.new_client_session(peer.ip, psk="k", identity="i")
+    secure = coap.new_client_session(peer.ip, psk="k", identity="i")  # the handshake runs meanwhile
+    assert secure.get_details()[1:] == [5684, coap.PROTOCOL_DTLS]
     with pytest.raises(OSError, match=r"^Coap.new_client_session\(port=5684\): firmware 1.20.3.b3/b4"):
         coap.new_client_session(peer.ip, port=5684)
     with raises(TypeError, "can't convert NoneType to int"):
         coap.new_client_session(peer.ip, port=None)
     with raises(ValueError, "invalid arguments"):
         coap.new_client_session("not-an-ip")
-    assert coap.get_client_sessions() == []
+    assert coap.get_client_sessions() == [secure]  # no failed call left a session
     session = coap.new_client_session(peer.ip)
     with raises(ValueError, 'Invalid "method" parameter value!'):
         session.send_request(3)
@@ -589,7 +627,6 @@ def test_docs_profile_sessions_take_both_apis(coap, peer: Peer) -> None:
     session = coap.new_client_session(peer.ip, port=5683, protocol=1)
     assert session.get_details() == [peer.ip, 5683]  # the docs keep 1.20.3.b0-b2's two items
     named = coap.new_client_session(address=peer.ip)
-    with raises(NotImplementedError, "DTLS-PSK client session: not yet available in the simulator"):
-        coap.new_client_session(peer.ip, psk="k", identity="i")
+    secure = coap.new_client_session(peer.ip, psk="k", identity="i")
     assert coap.remove_client_session(peer.ip, 5683, coap.PROTOCOL_UDP) is None
-    assert coap.get_client_sessions() == [named]
+    assert coap.get_client_sessions() == [named, secure]
