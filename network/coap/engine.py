@@ -5,25 +5,21 @@ listener (224.0.1.187, ``service_discovery``), and client sessions with a socket
 waits on all of them at once (epoll on Linux, so thousands of sessions work), handles every ready
 datagram, sends due retransmissions and returns. Nothing a peer sends raises out of ``read()``.
 
-Thread-safety: one re-entrant lock guards the endpoints and the resource table; ``read()`` does not
-hold it while it waits, and calls the response handler after releasing it, so the handler may call
-any Coap function and other threads may change resources and sessions meanwhile.
+Thread-safety: one re-entrant lock guards the endpoints and the resource table; ``read()`` waits and
+calls the handlers without it, so they may call any Coap function meanwhile.
 
-The script's ``Coap.socket()`` is a second descriptor of the server's socket (:meth:`Engine.script_socket`):
-the engine reads and sends with ``MSG_DONTWAIT``, so whatever the script does to it (blocking mode,
-a timeout) never stalls ``read()``, and its ``close()`` is noticed and answered as the firmware does.
+``Coap.socket()`` is a second descriptor of the server's socket (:meth:`Engine.script_socket`); the
+engine uses ``MSG_DONTWAIT``, so what the script does to it never stalls ``read()``.
 
-Time is board time (``network.host.board_time()``, the board's one clock): retransmission timeouts,
-de-duplication lifetimes and ``read(timeout)`` deadlines are board seconds, so ``--time-scale`` speeds
-them up as it does ``utime``; only the waits in ``select`` are converted to host seconds. Without a
-simulator, board time is the host's monotonic time.
+Time is board time (``network.host.board_time()``): timeouts, lifetimes and ``read(timeout)`` are board
+seconds (``--time-scale`` speeds them up); only ``select``'s waits are host seconds.
 
 Firmware differences, fixed per engine by its profile: 1.20.1-1.20.2 ``read()`` handles one datagram
 (``one=True``), never retransmit, give byte-swapped ids, and let a response handler's exception leave
 ``read()``; 1.20.3 runs the handlers in an "IRQ" thread of its own instead of inside ``read()``, and
 1.20.3.b3/b4 have no ``read()``: :meth:`Engine.serve_in_background` is their task. The docs profile calls
-the handlers inside ``read()`` and prints their exceptions, as MicroPython prints an uncaught callback
-exception, and goes on. With ``psk``, endpoints speak DTLS (:mod:`.secure`).
+the handlers inside ``read()``, printing their exceptions as MicroPython does, and goes on. With ``psk``,
+endpoints speak DTLS (:mod:`.secure`); Observe/Block2 are :mod:`.extensions` (opt in).
 """
 
 from __future__ import annotations
@@ -46,6 +42,7 @@ from ..profile import (
     FirmwareProfile,
 )
 from .endpoint import DONTWAIT, RECV_SIZE, Endpoint, multicast_socket, raise_fd_limit, udp_socket
+from .extensions import server_extensions
 from .firmware.resources import Resource, ResourceTable
 from .irq import IrqThread, Job, call_here
 from .protocol.codec import Message
@@ -91,6 +88,7 @@ class Engine:
         self._retransmit = not profile.has(NO_RETRANSMIT)
         self._swap_ids = profile.has(SWAPPED_IDS)
         self._irq = IrqThread() if profile.has(IRQ_CALLBACKS) else None
+        self.extensions = server_extensions(self)  # Observe / Block2: opt in, beyond the firmware
         self._response = lambda: self.response_handler  # the registered function when a job runs
         self._new_resource = lambda: self.new_resource_handler
 
@@ -124,9 +122,8 @@ class Engine:
 
     def _join_multicast(self, address: str, port: int) -> None:
         """Listen on 224.0.1.187:port on the interface of ``address`` (loopback here)."""
-        assert self.server is not None
-        sock = multicast_socket(ALL_COAP_NODES_V4, address, port)
-        self._register(Endpoint(sock, self._layer(), send_sock=self.server.sock, multicast=True))
+        sock, send = multicast_socket(ALL_COAP_NODES_V4, address, port), self.server and self.server.sock
+        self._register(Endpoint(sock, self._layer(), send_sock=send or None, multicast=True))
 
     def new_session(self, key: tuple[str, int], local: str, remote: tuple[str, int]) -> Endpoint:
         with self.lock:
@@ -310,6 +307,7 @@ class Engine:
         respond = ep.layer.respond
         handle = self.resources.handle
         created = self.resources.created
+        extensions = self.extensions
         multicast = ep.multicast
         want_responses = self.response_handler is not None
         swap = self._swap_ids
@@ -330,6 +328,8 @@ class Engine:
                 if multicast and msg.mtype == 0:
                     continue  # RFC 7252 §8.1: multicast requests are NON; a CON one is ignored
                 reply = handle(msg, multicast)
+                if extensions is not None and reply is not None:
+                    reply = extensions.shape(event, reply, now)
                 if reply is None:
                     respond(event, None)
                 else:

@@ -20,6 +20,8 @@ exact ``uri`` string (a request's Uri-Path options joined by '/'), lists resourc
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from ...profile import (
     ACCEPT_HANG,
     DELETE_UNKNOWN,
@@ -99,6 +101,7 @@ class Resource:
         "methods",
         "attributes",
         "alive",
+        "watcher",
     )
 
     def __init__(
@@ -114,12 +117,15 @@ class Resource:
         self.methods = 0  # REQUEST_* bits with a handler; none until callback(op, True)
         self.attributes: list[tuple[str, str | None]] = []
         self.alive = True
+        self.watcher: Callable[[Resource], object] | None = None  # told of each change (extensions)
 
     def set_value(self, value: object) -> None:
         """Store a new value; the ETag counter goes up on every change, even to the same bytes."""
         self.value = encode_value(value)
         if self.etag_enabled:
             self.etag = self.etag + 1 if self.etag < 0xFFFF else 1
+        if self.watcher is not None:
+            self.watcher(self)
 
     def link(self) -> Link:
         return Link("/" + self.uri, self.attributes[::-1])
@@ -141,6 +147,8 @@ class ResourceTable:
         self._put_c = profile.has(PUT_PRECONDITIONS)
         self._delete_unknown = profile.has(DELETE_UNKNOWN)
         self.dynamic = False  # init(dynamic_resources=True): libcoap's unknown resource with modcoap's PUT
+        self.blockwise = False  # the Block2 extension slices large bodies: no size limit here
+        self.watcher: Callable[[Resource], object] | None = None  # given to every resource (extensions)
         self.created: list[Resource] = []  # made by dynamic PUTs; the engine takes them for the handler
 
     # -- the script's side -------------------------------------------------------------------------
@@ -151,11 +159,16 @@ class ResourceTable:
         if key in self._by_key:
             return None
         resource = Resource(uri, key, media_type, max_age, encode_value(value), etag)
+        resource.watcher = self.watcher
         if not self._exact and uri and "/".join(key) != uri:
             self.profile.quirk(URI_LEADING_SLASH, uri=uri, fixed="/".join(key))
         self._by_key[key] = resource
         self._newest_first.insert(0, resource)
         return resource
+
+    def key_for(self, path: list[str]) -> tuple[str, ...] | str:
+        """How a request's Uri-Path segments name a resource here (exact text on 1.20.3.b0+ profiles)."""
+        return "/".join(path) if self._exact else path_key(path)
 
     def get(self, uri: str) -> Resource | None:
         return self._by_key.get(self._key(uri))
@@ -191,7 +204,7 @@ class ResourceTable:
                 return _error(Code.PROXYING_NOT_SUPPORTED)
         if bit is None:
             return _error(Code.METHOD_NOT_ALLOWED)
-        key = "/".join(path) if self._exact else path_key(path)
+        key = self.key_for(path)
         resource = self._by_key.get(key)
         well_known = key == self._well_known_key
         if resource is None or (well_known and not resource.methods & REQUEST_GET):
@@ -199,7 +212,7 @@ class ResourceTable:
                 if bit != REQUEST_GET:
                     return _error(Code.METHOD_NOT_ALLOWED)
                 reply = self._well_known(queries)
-                if message_size(msg.token, reply[1], len(reply[2])) > DATAGRAM_LIMIT:
+                if not self.blockwise and message_size(msg.token, reply[1], len(reply[2])) > DATAGRAM_LIMIT:
                     return _error(Code.INTERNAL_SERVER_ERROR)  # libcoap would use Block2
                 return reply
             if bit == REQUEST_PUT and self.dynamic:
@@ -252,7 +265,7 @@ class ResourceTable:
         if code == Code.VALID:
             return code, options, b""
         value = resource.value
-        if len(value) > _SMALL_VALUE:
+        if len(value) > _SMALL_VALUE and not self.blockwise:
             size = message_size(msg.token, options, len(value))
             if size > self._pdu_limit and profile.quirk(LARGE_VALUE, size=size):
                 return code, options, b""  # coap_add_data() refused it; modcoap answers all the same
