@@ -40,7 +40,7 @@ The file lists boards to start together; every output line is prefixed with the 
   path = "sensor/"           # a script or a project folder, relative to this file (required)
   board = "lopy4"            # optional: lopy4 (default), lopy, fipy, gpy, sipy, wipy
   ip = "127.0.0.2"           # optional: default a free 127.0.0.x
-  firmware = "docs"          # optional: docs (default), 1.20.2.r6, 1.20.3.b2
+  firmware = "docs"          # optional: docs (default), 1.20.2.r6, 1.20.3.b2, 1.20.3.b4
   map = { "192.168.0.10" = "sensor", "api.example.com" = "127.0.0.9" }
                              # optional: an address or host name the script uses = another board's
                              # name or a loopback address
