@@ -55,6 +55,6 @@ def test_sys_exit_and_an_exception_end_the_child_with_their_status() -> None:
 def test_the_parents_stop_handlers_are_not_the_childs() -> None:
     """The parent turns SIGTERM into Stopped; the child dies of it as a new process would (-15)."""
     output, status, _ = fork_child(
-        "print('waiting', flush=True)\ntime.sleep(20)\nreturn 0", signal_at="waiting"
-    )
+        "print('waiting', flush=True)\ntime.sleep(20)\nreturn 0", signal_at="waiting\n"
+    )  # print writes the text and its newline apart: wait for the whole line
     assert (output, status) == ("waiting\n", -15)
