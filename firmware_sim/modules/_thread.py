@@ -29,20 +29,25 @@ def stack_size(size: int | None = None) -> int:
 def start_new_thread(function, args, kwargs=None) -> int:
     if not isinstance(args, tuple):
         raise TypeError("expecting a tuple")
-    files = current().loader.files
+    board = current()
+    files = board.loader.files
     started = _host.allocate_lock()
     started.acquire()
 
     def run() -> None:
+        ident = _host.get_ident()
+        board.script_threads.add(ident)
         started.release()
         try:
             function(*args, **(kwargs or {}))
         except SystemExit:
-            pass
+            pass  # _thread.exit(), or the soft reset deleted it
         except BaseException as exc:
             sys.stdout.flush()
             sys.stderr.write(f"Unhandled exception in thread started by {function!r}\n")
             sys.stderr.write(format_exception(exc, files))
+        finally:
+            board.script_threads.discard(ident)
 
     ident = _host.start_new_thread(run, ())
     started.acquire()  # running when this returns: the board sees it before main.py can end

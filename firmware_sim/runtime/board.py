@@ -14,6 +14,7 @@ that stays in the process (the virtual board's Ctrl-D) is :meth:`Board.new_sessi
 
 from __future__ import annotations
 
+import ctypes
 import os
 import shutil
 import sys
@@ -57,6 +58,7 @@ class Board:
         self.flash = Flash(state.flash)
         self.loader = Loader(self.flash)
         self.own_threads: set[int] = set()  # the simulator's threads: not the script's, never keep it up
+        self.script_threads: set[int] = set()  # the script's _thread threads, ended at a soft reset
         self.main_file: str | None = None  # machine.main('other.py') chooses the script after boot.py
         self.interrupt_char = 3  # micropython.kbd_intr(-1) turns Ctrl-C off
         self.reset_char = 6  # Pycom's UART reset character, Ctrl-F (micropython.kbd_intr(c, reset_c))
@@ -96,10 +98,12 @@ class Board:
             hook()
 
     def new_session(self) -> None:
-        """A soft reset in this process: parts made per session close; the network module forgets its
-        servers and sessions; a fresh import system and working directory."""
+        """A soft reset in this process: the script's threads end (``mp_thread_deinit``, esp32/mptask.c),
+        parts made per session close; the network module forgets its servers and sessions; a fresh import
+        system and working directory."""
         from network.coap.api.module import hard_reset
 
+        self.end_script_threads()
         with self._parts_lock:
             ended = [self._parts.pop(kind) for kind in self._session_parts if kind in self._parts]
             self._session_parts.clear()
@@ -110,6 +114,14 @@ class Board:
         hard_reset()
         self.loader = Loader(self.flash)
         self.flash.cwd = "/flash"
+
+    def end_script_threads(self) -> None:
+        """Delete the script's threads as the firmware's soft reset does (vTaskDelete): SystemExit is raised
+        in each at its next bytecode (its sleep is cut short so that comes now; one blocked in a socket
+        call ends when that returns). Their sockets stay open, as lwIP's do on the board."""
+        for ident in list(self.script_threads):
+            ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(ident), ctypes.py_object(SystemExit))
+        self.clock.wake_sleepers()
 
     # -- the boot sequence ------------------------------------------------------------------------------
 

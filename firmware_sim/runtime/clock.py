@@ -6,6 +6,7 @@ waits ``s / scale`` host seconds. Tick counters are 32-bit and wrap as on Pycom 
 
 from __future__ import annotations
 
+import threading
 import time
 
 TICKS_PERIOD = 1 << 32
@@ -16,6 +17,7 @@ class Clock:
         if scale <= 0:
             raise ValueError("time scale must be positive")
         self.scale = scale
+        self._sleepers = threading.Event()  # set (and replaced) to wake every sleep at once
         self._start = time.monotonic()
         self._epoch_at_boot = time.time() + epoch_offset
 
@@ -28,7 +30,12 @@ class Clock:
 
     def sleep(self, seconds: float) -> None:
         if seconds > 0:
-            time.sleep(seconds / self.scale)
+            self._sleepers.wait(seconds / self.scale)
+
+    def wake_sleepers(self) -> None:
+        """End every sleep now (a soft reset deletes the threads that sleep: they must get to run)."""
+        woken, self._sleepers = self._sleepers, threading.Event()
+        woken.set()
 
     def time(self) -> float:
         """Board wall-clock seconds since 1970."""
