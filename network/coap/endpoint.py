@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import resource as _rlimit
 import socket
+from collections.abc import Callable
 from typing import Any
 
 from ..binding import bind
@@ -21,7 +22,7 @@ DONTWAIT = socket.MSG_DONTWAIT
 class Endpoint:
     """One UDP socket and its message layer. ``peer`` is set for a client session (connected socket)."""
 
-    __slots__ = ("sock", "layer", "peer", "send_sock", "multicast", "closed", "key", "recvfrom")
+    __slots__ = ("sock", "layer", "peer", "send_sock", "multicast", "closed", "key", "recvfrom", "fast")
 
     def __init__(
         self,
@@ -40,6 +41,8 @@ class Endpoint:
         self.closed = False
         self.key: tuple[str, int] | None = None  # session key (address text, port)
         self.recvfrom: Any = sock.recvfrom  # what the engine reads datagrams with (DTLS: decrypted ones)
+        # (datagram, peer, now) -> the reply to send at once, or None for the message layer (.fastpath)
+        self.fast: Callable[[bytes, Any, float], bytes | None] | None = None
 
     def flush(self) -> None:
         out = self.layer.outgoing
@@ -64,12 +67,15 @@ def raise_fd_limit() -> None:
             _rlimit.setrlimit(_rlimit.RLIMIT_NOFILE, (hard, hard))
 
 
-def udp_socket(address: tuple[str, int]) -> socket.socket:
-    """A non-blocking UDP socket bound to ``address`` (an address in use: the explained ``OSError``)."""
+def udp_socket(address: tuple[str, int], remote: tuple[str, int] | None = None) -> socket.socket:
+    """A non-blocking UDP socket bound to ``address`` (an address in use: the explained ``OSError``),
+    connected to ``remote`` if given (a client session's)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     try:
         sock.setblocking(False)
         bind(sock, address)
+        if remote is not None:
+            sock.connect(remote)
     except OSError:
         sock.close()
         raise

@@ -43,6 +43,7 @@ from ..profile import (
 )
 from .endpoint import DONTWAIT, RECV_SIZE, Endpoint, multicast_socket, raise_fd_limit, udp_socket
 from .extensions import server_extensions
+from .fastpath import FastPath
 from .firmware.resources import Resource, ResourceTable
 from .irq import IrqThread, Job, call_here
 from .protocol.codec import Message
@@ -103,8 +104,9 @@ class Engine:
 
     def start_server(self, address: str, port: int, service_discovery: bool) -> None:
         with self.lock:
-            sock = udp_socket((address, port))
-            self.server = self._register(Endpoint(sock, self._layer()))
+            self.server = ep = self._register(Endpoint(udp_socket((address, port)), self._layer()))
+            if self.extensions is None:  # the common GETs from bytes (Observe/Block2 shape their replies)
+                ep.fast = FastPath(ep.layer.dedup, self.resources).answer
             if service_discovery:
                 self._join_multicast(address, port)
 
@@ -127,13 +129,7 @@ class Engine:
 
     def new_session(self, key: tuple[str, int], local: str, remote: tuple[str, int]) -> Endpoint:
         with self.lock:
-            sock = udp_socket((local, 0))
-            try:
-                sock.connect(remote)
-            except OSError:
-                sock.close()
-                raise
-            ep = Endpoint(sock, self._layer(), peer=remote)
+            ep = Endpoint(udp_socket((local, 0), remote), self._layer(), peer=remote)
             ep.key = key
             self.sessions.append(self._register(ep))
             return ep
@@ -144,14 +140,8 @@ class Engine:
         """``new_client_session(address, psk=..., identity=...)`` (1.20.3.b3+): a DTLS-PSK session to
         ``remote`` (modcoap.c L203-209, ``coap_new_client_session_psk``); the handshake starts now."""
         with self.lock:
-            sock = udp_socket((local, 0))
-            try:
-                sock.connect(remote)
-            except OSError:
-                sock.close()
-                raise
             layer = SecureLayer(random.Random(self.rng.getrandbits(64)), retransmit=self._retransmit)
-            ep = secure_session(sock, layer, remote, identity, psk)
+            ep = secure_session(udp_socket((local, 0), remote), layer, remote, identity, psk)
             ep.key = key
             self.sessions.append(self._register(ep))
             self._timed.add(ep)
@@ -302,7 +292,7 @@ class Engine:
     def _drain(self, ep: Endpoint, now: float, jobs: list[Job], batch: int = _BATCH) -> int:
         """Read up to ``batch`` datagrams from ``ep`` and process them; the handler calls they make go
         to ``jobs``. Returns how many."""
-        recvfrom = ep.recvfrom
+        recvfrom, fast, sendto, outgoing = ep.recvfrom, ep.fast, ep.send_sock.sendto, ep.layer.outgoing
         receive = ep.layer.receive
         respond = ep.layer.respond
         handle = self.resources.handle
@@ -313,6 +303,8 @@ class Engine:
         swap = self._swap_ids
         count = 0
         for _ in range(batch):
+            if outgoing:  # what the last datagram made (RST, ACK, reply): sent before reading the next
+                ep.flush()
             try:
                 data, peer = recvfrom(RECV_SIZE, DONTWAIT)
             except BlockingIOError:
@@ -320,6 +312,12 @@ class Engine:
             except OSError:
                 continue  # e.g. ICMP port unreachable reported on a connected session socket
             count += 1
+            if fast is not None and (answer := fast(data, peer, now)) is not None:
+                try:  # a common GET answered from bytes (.fastpath), sent at once
+                    sendto(answer, DONTWAIT, peer)
+                except OSError:
+                    pass  # as Endpoint.flush: UDP is lossy
+                continue
             event = receive(data, peer, now)
             if event is None:
                 continue

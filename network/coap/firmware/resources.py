@@ -20,6 +20,7 @@ exact ``uri`` string (a request's Uri-Path options joined by '/'), lists resourc
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 
 from ...profile import (
@@ -36,7 +37,7 @@ from ...profile import (
     WKC_OLDEST_FIRST,
     FirmwareProfile,
 )
-from ..protocol.codec import Message, decode_uint, encode_uint
+from ..protocol.codec import Message, ParseError, decode, decode_uint, encode, encode_uint
 from ..protocol.linkformat import Link, matches, render
 from ..protocol.numbers import KNOWN_OPTIONS, PHRASES, Code, Option
 from .requests import DATAGRAM_LIMIT, PDU_LIBCOAP_41, PDU_LIBCOAP_42, message_size
@@ -55,6 +56,9 @@ _WELL_KNOWN_EXACT = ".well-known/core"
 _SMALL_VALUE = 1024  # bytes; a response with a value this small fits any PDU (options and token < 128)
 _UNKNOWN_URI = "- Unknown -"  # libcoap 4.2's unknown resource's uri_path (src/resource.c L330)
 _CREATED = 65  # 2.01
+_REPLY_CACHE = 64  # request option strings whose GET reply body :meth:`ResourceTable.cached_get` keeps
+_GET_HEAD = b"\x40\x01\x00\x00"  # CON GET, message id 0, no token: to decode a request's options alone
+_VERSIONS = itertools.count(1)  # Resource.version: unique over all resources, so never reused
 
 Response = tuple[int, list[tuple[int, bytes]], bytes]
 
@@ -102,7 +106,10 @@ class Resource:
         "attributes",
         "alive",
         "watcher",
+        "version",
     )
+
+    version: int  # a new value on every change of the resource (see __setattr__)
 
     def __init__(
         self, uri: str, key: tuple[str, ...] | str, media_type: int, max_age: int, value: bytes, etag: bool
@@ -118,6 +125,12 @@ class Resource:
         self.attributes: list[tuple[str, str | None]] = []
         self.alive = True
         self.watcher: Callable[[Resource], object] | None = None  # told of each change (extensions)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        """Every assignment, whoever makes it, gives the resource a new :attr:`version` (never used
+        before by any resource): a reply cached for one version is stale once it changes."""
+        object.__setattr__(self, name, value)
+        object.__setattr__(self, "version", next(_VERSIONS))
 
     def set_value(self, value: object) -> None:
         """Store a new value; the ETag counter goes up on every change, even to the same bytes."""
@@ -150,6 +163,8 @@ class ResourceTable:
         self.blockwise = False  # the Block2 extension slices large bodies: no size limit here
         self.watcher: Callable[[Resource], object] | None = None  # given to every resource (extensions)
         self.created: list[Resource] = []  # made by dynamic PUTs; the engine takes them for the handler
+        # encoded Uri-Path options -> (resource, its version, reply body): see cached_get
+        self._replies: dict[bytes, tuple[Resource, int, bytes]] = {}
 
     # -- the script's side -------------------------------------------------------------------------
 
@@ -164,6 +179,7 @@ class ResourceTable:
             self.profile.quirk(URI_LEADING_SLASH, uri=uri, fixed="/".join(key))
         self._by_key[key] = resource
         self._newest_first.insert(0, resource)
+        self._replies.clear()
         return resource
 
     def key_for(self, path: list[str]) -> tuple[str, ...] | str:
@@ -178,6 +194,7 @@ class ResourceTable:
         if resource is not None:
             resource.alive = False
             self._newest_first.remove(resource)
+            self._replies.clear()
 
     # -- the network's side ------------------------------------------------------------------------
 
@@ -187,6 +204,38 @@ class ResourceTable:
         if reply is not None and multicast and reply[0] >= 128:
             return None  # RFC 7252 §8.1: no error responses to multicast requests
         return reply
+
+    def cached_get(self, options: bytes) -> bytes | None:
+        """What follows the token in the 2.05 reply to a GET whose options, encoded as they follow the
+        token, are ``options``, when that reply is the same for every such GET: a resource with GET on
+        and a value of up to 1,024 bytes, Uri-Path options only, no payload, no Block2 extension. None
+        otherwise (:meth:`handle` answers). Kept per ``options`` while the resource is unchanged; bounded."""
+        hit = self._replies.get(options)
+        if hit is not None and hit[0].version == hit[1] and not self.blockwise:
+            return hit[2]
+        return self._cache_get(options)
+
+    def _cache_get(self, options: bytes) -> bytes | None:
+        if self.blockwise:
+            return None
+        try:
+            msg = decode(_GET_HEAD + options)
+        except ParseError:
+            return None
+        if msg.payload or any(number != _OPT_URI_PATH for number, _ in msg.options):
+            return None
+        resource = self._by_key.get(self.key_for(list(msg.path())))
+        if resource is None or not resource.methods & REQUEST_GET or len(resource.value) > _SMALL_VALUE:
+            return None
+        version = resource.version  # before reading its state: a change meanwhile makes the entry stale
+        code, reply_options, payload = self._get(resource, msg)
+        if code != Code.CONTENT:
+            return None
+        body = encode(Message(0, code, 0, b"", reply_options, payload))[4:]
+        if len(self._replies) >= _REPLY_CACHE:
+            self._replies.clear()
+        self._replies[options] = (resource, version, body)
+        return body
 
     def _dispatch(self, msg: Message) -> Response | None:
         bit = _METHOD_BITS.get(msg.code)

@@ -58,9 +58,8 @@ class DedupCache:
 
     def add(self, key: Key, now: float, lifetime: float, firm: bool, reply: bytes | None) -> None:
         """Remember ``key`` (not in the cache: :meth:`find` said so) until ``now + lifetime``."""
-        entry = [now + lifetime, reply]
-        (self.firm if firm else self.soft)[key] = entry
-        self.bytes += _cost(entry)
+        (self.firm if firm else self.soft)[key] = [now + lifetime, reply]
+        self.bytes += (ENTRY_COST + len(reply)) if reply else ENTRY_COST
         self._now = now
         if self.bytes > self.max_bytes or len(self.firm) + len(self.soft) > self.max_entries:
             self._fit(now)
@@ -84,23 +83,19 @@ class DedupCache:
     def expire(self, now: float) -> None:
         """Forget the entries whose lifetime has passed, from the old end of each kind."""
         for table in (self.soft, self.firm):
-            dead = []
-            for key, entry in table.items():
-                if entry[0] > now:
-                    break
-                dead.append(key)
-            for key in dead:
-                self.bytes -= _cost(table.pop(key))
+            while table and next(iter(table.values()))[0] <= now:
+                self.bytes -= _cost(table.popitem(last=False)[1])
 
     def _fit(self, now: float) -> None:
         """Within the bound again: expired entries go, then the oldest soft ones, then the oldest firm."""
+        soft, firm = self.soft, self.firm
         self.expire(now)
-        while self.bytes > self.max_bytes or len(self.firm) + len(self.soft) > self.max_entries:
-            if self.soft:
-                _, entry = self.soft.popitem(last=False)
-            elif self.firm:
-                _, entry = self.firm.popitem(last=False)
+        while self.bytes > self.max_bytes or len(firm) + len(soft) > self.max_entries:
+            if soft:
+                entry = soft.popitem(last=False)[1]
+            elif firm:
+                entry = firm.popitem(last=False)[1]
                 self.forgotten_firm += 1
             else:
                 return
-            self.bytes -= _cost(entry)
+            self.bytes -= (ENTRY_COST + len(entry[1])) if entry[1] else ENTRY_COST
