@@ -83,6 +83,7 @@ def libcoap(tool: str) -> str:
     return path  # type: ignore[return-value]
 
 
+AIOCOAP_CLI = ROOT / ".peers" / "aiocoap-cli"  # aiocoap 0.4.7, whose aiocoap-client observes to the end
 AIOCOAP_SERVER_SCRIPT = ROOT / "tests" / "peers" / "aiocoap_server.py"  # the aiocoap peer (its docstring)
 
 

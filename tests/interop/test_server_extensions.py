@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import os
-import queue
+import re
 import subprocess
 import sys
 import threading
 import time
 
 import pytest
-from conftest import ROOT, Reader, libcoap, require_aiocoap
+from conftest import AIOCOAP_CLI, ROOT, Reader, libcoap, need, require_aiocoap
 
 from firmware_sim.testing import eventually
 from network.coap.client import Client, Response
@@ -72,24 +72,44 @@ def test_aiocoap_observes_every_value_change(capsys, extended, ip) -> None:
     assert asyncio.run(observe()) == [b"0", b"1", b"2", b"3"]
 
 
-def test_observe_from_the_command_line_prints_the_changes(extended, ip) -> None:
-    """``firmware-sim coap observe`` prints each change. (``aiocoap-client --observe`` 0.4.17 cancels an
-    observation as soon as the first response is in, whatever the server: aiocoap/cli/client.py's
-    ``finally`` after ``await requester.response``, its issue #395; so it shows only the first value.)"""
+@pytest.mark.parametrize("client", ["firmware-sim coap", "aiocoap-client 0.4.7"])
+def test_observe_from_the_command_line_prints_the_changes(extended, ip, client: str) -> None:
+    """``firmware-sim coap observe`` and ``aiocoap-client --observe`` print each change. (aiocoap-client
+    0.4.17, the one the test extra installs, cancels an observation as soon as the first response is in,
+    whatever the server: the ``finally`` after ``await requester.response`` in aiocoap/cli/client.py; so
+    0.4.7's, from .peers/, is the one that shows every notification.)"""
     coap, level = extended
-    command = [sys.executable, "-m", "firmware_sim", "coap", "observe", "-s", "3", f"coap://{ip}/level"]
-    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=ROOT) as proc:
-        lines: queue.Queue[str] = queue.Queue()
-        threading.Thread(
-            target=lambda: [lines.put(line.strip()) for line in proc.stdout or ()], daemon=True
-        ).start()
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    uri = f"coap://{ip}/level"
+    if client == "firmware-sim coap":
+        command = [sys.executable, "-m", "firmware_sim", "coap", "observe", "-s", "5", uri]
+    else:
+        install = "pip install --no-deps --target .peers/aiocoap-cli aiocoap==0.4.7"
+        need(AIOCOAP_CLI.is_dir(), "aiocoap 0.4.7's client", install)
+        env["PYTHONPATH"] = str(AIOCOAP_CLI)
+        command = [sys.executable, "-W", "ignore", "-m", "aiocoap.cli.client", "--observe", uri]
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=ROOT, env=env
+    ) as proc:
+        text = bytearray()
+
+        def read() -> None:
+            assert proc.stdout is not None
+            while chunk := proc.stdout.read1(64):
+                text.extend(chunk)
+
+        threading.Thread(target=read, daemon=True).start()
+
+        def values() -> list[str]:
+            return re.findall(r"\d+", text.decode(errors="replace"))
+
         try:
-            assert lines.get(timeout=10) == "0"
+            assert eventually(lambda: values()[:1] == ["0"], 10), text
             level.value("41")
-            assert lines.get(timeout=5) == "41"
-            with Client() as client:  # a PUT from the network notifies too
-                assert client.put(f"coap://{ip}/level", b"42", timeout=5).code == "2.04"
-            assert lines.get(timeout=5) == "42"
+            assert eventually(lambda: values()[:2] == ["0", "41"], 5), text
+            with Client() as coap_client:  # a PUT from the network notifies too
+                assert coap_client.put(uri, b"42", timeout=5).code == "2.04"
+            assert eventually(lambda: values()[:3] == ["0", "41", "42"], 5), text
         finally:
             proc.terminate()
 
