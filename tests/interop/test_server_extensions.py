@@ -137,9 +137,10 @@ def test_a_64_kb_value_and_a_large_well_known_core_go_block_wise(extended, ip) -
     for n in range(60):
         coap.add_resource(f"sensor/number-{n:02d}/reading", value="1").add_attribute("rt", "temperature-c")
     with Client() as client:
-        offsets: list[int] = []
-        got = client.get(f"coap://{ip}/big", timeout=30, on_block=lambda o, d, last: offsets.append(o))
-        assert got.payload == body and offsets == list(range(0, len(body), 1024))
+        blocks: list[tuple[int, bool]] = []
+        got = client.get(f"coap://{ip}/big", timeout=30, on_block=lambda o, d, last: blocks.append((o, last)))
+        assert got.payload == body
+        assert blocks == [(offset, offset == len(body) - 1024) for offset in range(0, len(body), 1024)]
         core = client.get(f"coap://{ip}/.well-known/core", timeout=30).payload
     assert len(core) > 1500 and b"</sensor/number-59/reading>" in core
     done = subprocess.run(
