@@ -268,6 +268,16 @@ def python_script(path: str | Path) -> list[str]:
     return [sys.executable, "-u", str(path)]
 
 
+def bound(ip: str, port: int) -> bool:
+    """True if UDP ``ip:port`` is taken (something is bound to it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.bind((ip, port))
+        except OSError:
+            return True
+    return False
+
+
 def wait_udp_port(ip: str, port: int = 5683, timeout: float = 10.0) -> None:
     """Wait until something is bound to UDP ``ip:port`` (a peer server has started)."""
     end = time.monotonic() + timeout

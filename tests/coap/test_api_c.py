@@ -19,7 +19,7 @@ import threading
 from collections.abc import Iterator
 
 import pytest
-from conftest import ROOT, free_loopback_ip, libcoap, raises, wait_udp_port
+from conftest import ROOT, bound, free_loopback_ip, libcoap, raises, wait_udp_port
 from peers.coap_peer import Peer
 
 from firmware_sim.testing import eventually
@@ -67,15 +67,6 @@ def ask(
         reply = decode(sock.recv(70000))
     assert (reply.mid, reply.mtype, reply.token) == (mid, ACK, b"tk")
     return reply
-
-
-def bound(ip: str, port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        try:
-            probe.bind((ip, port))
-        except OSError:
-            return True
-    return False
 
 
 class Calls:

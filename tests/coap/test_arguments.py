@@ -35,16 +35,6 @@ def peer() -> Iterator[Peer]:
     p.close()
 
 
-def bound(ip: str, port: int) -> bool:
-    """True if UDP ``ip:port`` is taken."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        try:
-            probe.bind((ip, port))
-        except OSError:
-            return True
-    return False
-
-
 # -- integers: mp_obj_get_int -------------------------------------------------------------------------
 
 
