@@ -48,6 +48,7 @@ __all__ = [
 
 ENV_IP = "FIRMWARE_SIM_IP"
 ENV_MAP = "FIRMWARE_SIM_MAP"
+ENV_COAP_EXTENSIONS = "FIRMWARE_SIM_COAP_EXTENSIONS"  # opt-in CoAP server extensions (coap/extensions.py)
 
 _own_address: str | None = None
 _address_map: dict[str, str] | None = None

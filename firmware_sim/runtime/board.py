@@ -101,8 +101,6 @@ class Board:
         """A soft reset in this process: the script's threads end (``mp_thread_deinit``, esp32/mptask.c),
         parts made per session close; the network module forgets its servers and sessions; a fresh import
         system and working directory."""
-        from network.coap.api.module import hard_reset
-
         self.end_script_threads()
         with self._parts_lock:
             ended = [self._parts.pop(kind) for kind in self._session_parts if kind in self._parts]
@@ -111,7 +109,9 @@ class Board:
             close = getattr(part, "close", None)
             if close is not None:
                 close()
-        hard_reset()
+        coap = sys.modules.get("network.coap.api.module")  # a session that never used Coap: nothing to reset
+        if coap is not None:
+            coap.hard_reset()
         self.loader = Loader(self.flash)
         self.flash.cwd = "/flash"
 

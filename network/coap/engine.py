@@ -1,25 +1,18 @@
 """The I/O layer: UDP sockets, a ``selectors`` loop, and the glue between them and the sans-I/O core.
 
-One :class:`Engine` is one libcoap context: an optional server endpoint, an optional multicast
-listener (224.0.1.187, ``service_discovery``), and client sessions with a socket each. ``read()``
-waits on all of them at once (epoll on Linux, so thousands of sessions work), handles every ready
-datagram, sends due retransmissions and returns. Nothing a peer sends raises out of ``read()``.
+One :class:`Engine` is one libcoap context: an optional server endpoint (its common GETs answered by
+:mod:`.fastpath`), an optional multicast listener (224.0.1.187), and client sessions with a socket each.
+``read()`` waits on all at once (epoll), handles every ready datagram, sends due retransmissions and
+returns; nothing a peer sends raises out of it. One re-entrant lock guards endpoints and resources;
+``read()`` waits and calls the handlers without it. ``Coap.socket()`` is a second descriptor of the
+server's socket (:meth:`Engine.script_socket`); the engine uses ``MSG_DONTWAIT``, so it never stalls.
+Time is board time (``network.host.board_time()``); only ``select``'s waits are host seconds.
 
-Thread-safety: one re-entrant lock guards the endpoints and the resource table; ``read()`` waits and
-calls the handlers without it, so they may call any Coap function meanwhile.
-
-``Coap.socket()`` is a second descriptor of the server's socket (:meth:`Engine.script_socket`); the
-engine uses ``MSG_DONTWAIT``, so what the script does to it never stalls ``read()``.
-
-Time is board time (``network.host.board_time()``): timeouts, lifetimes and ``read(timeout)`` are board
-seconds (``--time-scale`` speeds them up); only ``select``'s waits are host seconds.
-
-Firmware differences, fixed per engine by its profile: 1.20.1-1.20.2 ``read()`` handles one datagram
-(``one=True``), never retransmit, give byte-swapped ids, and let a response handler's exception leave
-``read()``; 1.20.3 runs the handlers in an "IRQ" thread of its own instead of inside ``read()``, and
-1.20.3.b3/b4 have no ``read()``: :meth:`Engine.serve_in_background` is their task. The docs profile calls
-the handlers inside ``read()``, printing their exceptions as MicroPython does, and goes on. With ``psk``,
-endpoints speak DTLS (:mod:`.secure`); Observe/Block2 are :mod:`.extensions` (opt in).
+Per profile: 1.20.1-1.20.2 ``read()`` handles one datagram, never retransmits, gives byte-swapped ids
+and lets a handler's exception out; 1.20.3 calls the handlers in an "IRQ" thread; 1.20.3.b3/b4 have no
+``read()`` (:meth:`Engine.serve_in_background` is their task); the docs profile calls them in ``read()``
+and prints their exceptions. With ``psk`` an endpoint speaks DTLS (:mod:`.secure`, loaded then);
+Observe/Block2 are :mod:`.extensions`, opt in.
 """
 
 from __future__ import annotations
@@ -49,7 +42,6 @@ from .irq import IrqThread, Job, call_here
 from .protocol.codec import Message
 from .protocol.exchange import MessageLayer, RequestReceived
 from .protocol.numbers import ALL_COAP_NODES_V4
-from .secure import SecureLayer, secure_server, secure_session
 
 _BATCH = 64  # datagrams read from one socket before looking at the others
 _SWEEP_INTERVAL = 5.0  # board seconds between expiry sweeps of the de-duplication caches
@@ -115,6 +107,8 @@ class Engine:
     ) -> None:
         """``init(address, psk=..., hint=...)`` (1.20.3.b3+): a DTLS-PSK server endpoint (modcoap.c
         L1354-1359: ``coap_context_set_psk``, both C strings cut at a NUL), multicast as start_server."""
+        from .secure import SecureLayer, secure_server  # Mbed TLS loads only for a coaps:// endpoint
+
         with self.lock:
             layer = SecureLayer(random.Random(self.rng.getrandbits(64)), retransmit=self._retransmit)
             self.server = self._register(secure_server(udp_socket((address, port)), layer, psk, hint))
@@ -139,6 +133,8 @@ class Engine:
     ) -> Endpoint:
         """``new_client_session(address, psk=..., identity=...)`` (1.20.3.b3+): a DTLS-PSK session to
         ``remote`` (modcoap.c L203-209, ``coap_new_client_session_psk``); the handshake starts now."""
+        from .secure import SecureLayer, secure_session
+
         with self.lock:
             layer = SecureLayer(random.Random(self.rng.getrandbits(64)), retransmit=self._retransmit)
             ep = secure_session(udp_socket((local, 0), remote), layer, remote, identity, psk)

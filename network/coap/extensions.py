@@ -21,18 +21,17 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ..host import board_time
+from ..host import ENV_COAP_EXTENSIONS, board_time
 from .firmware.resources import Resource, ResourceTable
-from .protocol.blockwise import BlockError, block2_part
 from .protocol.codec import Message, encode_uint
 from .protocol.exchange import RequestReceived
 from .protocol.numbers import Code, Option
-from .protocol.observe import ObserveRegistry, Registered
 
 if TYPE_CHECKING:
     from .engine import Engine
+    from .protocol.observe import ObserveRegistry
 
-ENV_EXTENSIONS = "FIRMWARE_SIM_COAP_EXTENSIONS"
+ENV_EXTENSIONS = ENV_COAP_EXTENSIONS
 KNOWN = ("observe", "block2")
 WARNING = (
     "firmware-sim: warning: CoAP extensions on ({names}): Pycom firmware 1.20 has neither Observe nor "
@@ -74,12 +73,17 @@ class ServerExtensions:
     def __init__(
         self, names: tuple[str, ...], resources: ResourceTable, send: Send, next_mid: Callable[[], int]
     ) -> None:
+        # loaded only when the extensions are on (an engine imports this module; most never use them)
+        from .protocol.blockwise import BlockError, block2_part
+        from .protocol.observe import ObserveRegistry, Registered
+
+        self._block2_part, self._block_error, self._registered = block2_part, BlockError, Registered
         self.observe = "observe" in names
         self.block2 = "block2" in names
         self.resources = resources
         self.send = send
         self.next_mid = next_mid
-        self.registry = ObserveRegistry()
+        self.registry: ObserveRegistry = ObserveRegistry()
         resources.blockwise = self.block2
         if self.observe:
             resources.watcher = self.changed
@@ -95,12 +99,12 @@ class ServerExtensions:
             ]
             key = self.resources.key_for(path)
             outcome = self.registry.on_request(msg, event.peer, code, now, resource=key)
-            if isinstance(outcome, Registered):
+            if isinstance(outcome, self._registered):
                 options = _sorted([*options, outcome.option()])
         if self.block2 and code >> 5 == 2:
             try:
-                part = block2_part(payload, msg)
-            except BlockError as err:
+                part = self._block2_part(payload, msg)
+            except self._block_error as err:
                 return err.code, [], str(err).encode()
             options, payload = _sorted([*options, *part.options]), part.payload
         return code, options, payload
@@ -121,6 +125,6 @@ class ServerExtensions:
                 continue
             code, body_options, payload = reply
             if self.block2:
-                part = block2_part(payload, get)  # §3.4 of RFC 7959: the first block only
+                part = self._block2_part(payload, get)  # §3.4 of RFC 7959: the first block only
                 body_options, payload = _sorted([*body_options, *part.options]), part.payload
             self.send(note.message(body_options, payload), note.observer.peer)
