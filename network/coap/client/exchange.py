@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 from ..protocol.codec import Message
-from ..protocol.numbers import Option
+from ..protocol.numbers import CODE_NAMES, Option
 
 if TYPE_CHECKING:
     from .core import Client
@@ -22,15 +22,6 @@ DEFAULT_SECURE_PORT = 5684
 MAX_TRANSMIT_WAIT = 93.0  # RFC 7252 §4.8.2: the longest a CON exchange can take
 RECV_SIZE = 65536
 Peer = tuple[str, int]
-# RFC 7252 §12.1.2, RFC 7959 §2.9 and RFC 8516's response codes, as coap-client names them
-REASONS = {
-    65: "Created", 66: "Deleted", 67: "Valid", 68: "Changed", 69: "Content", 95: "Continue",
-    128: "Bad Request", 129: "Unauthorized", 130: "Bad Option", 131: "Forbidden", 132: "Not Found",
-    133: "Method Not Allowed", 134: "Not Acceptable", 136: "Request Entity Incomplete",
-    140: "Precondition Failed", 141: "Request Entity Too Large", 143: "Unsupported Content-Format",
-    157: "Too Many Requests", 160: "Internal Server Error", 161: "Not Implemented", 162: "Bad Gateway",
-    163: "Service Unavailable", 164: "Gateway Timeout", 165: "Proxying Not Supported",
-}  # fmt: skip
 
 
 class CoapError(Exception):
@@ -90,7 +81,7 @@ class Response:
     @property
     def reason(self) -> str:
         """``"2.05 Content"``, as libcoap's coap-client prints a code."""
-        name = REASONS.get(self.number)
+        name = CODE_NAMES.get(self.number)
         return f"{self.code} {name}" if name else self.code
 
 

@@ -35,17 +35,30 @@ class Code(IntEnum):
     PROXYING_NOT_SUPPORTED = 165
 
 
-# The reason phrase libcoap puts in the payload of an error response.
+# Every response code's name: RFC 7252 §12.1.2, RFC 7959 §2.9, RFC 8516 (as libcoap's coap-client names them)
+CODE_NAMES: dict[int, str] = {
+    65: "Created", 66: "Deleted", 67: "Valid", 68: "Changed", 69: "Content", 95: "Continue",
+    128: "Bad Request", 129: "Unauthorized", 130: "Bad Option", 131: "Forbidden", 132: "Not Found",
+    133: "Method Not Allowed", 134: "Not Acceptable", 136: "Request Entity Incomplete",
+    140: "Precondition Failed", 141: "Request Entity Too Large", 143: "Unsupported Content-Format",
+    157: "Too Many Requests", 160: "Internal Server Error", 161: "Not Implemented", 162: "Bad Gateway",
+    163: "Service Unavailable", 164: "Gateway Timeout", 165: "Proxying Not Supported",
+}  # fmt: skip
+
+# The reason phrase libcoap puts in the payload of an error response: the code's name.
 PHRASES: dict[int, str] = {
-    Code.BAD_OPTION: "Bad Option",
-    Code.NOT_FOUND: "Not Found",
-    Code.METHOD_NOT_ALLOWED: "Method Not Allowed",
-    Code.NOT_ACCEPTABLE: "Not Acceptable",
-    Code.REQUEST_ENTITY_INCOMPLETE: "Request Entity Incomplete",
-    Code.PRECONDITION_FAILED: "Precondition Failed",
-    Code.REQUEST_ENTITY_TOO_LARGE: "Request Entity Too Large",
-    Code.INTERNAL_SERVER_ERROR: "Internal Server Error",
-    Code.PROXYING_NOT_SUPPORTED: "Proxying Not Supported",
+    code: CODE_NAMES[code]
+    for code in (
+        Code.BAD_OPTION,
+        Code.NOT_FOUND,
+        Code.METHOD_NOT_ALLOWED,
+        Code.NOT_ACCEPTABLE,
+        Code.REQUEST_ENTITY_INCOMPLETE,
+        Code.PRECONDITION_FAILED,
+        Code.REQUEST_ENTITY_TOO_LARGE,
+        Code.INTERNAL_SERVER_ERROR,
+        Code.PROXYING_NOT_SUPPORTED,
+    )
 }
 
 
