@@ -63,10 +63,6 @@ def wanted() -> tuple[str, ...]:
     return tuple(name for name in KNOWN if name in {part.strip().lower() for part in given.split(",")})
 
 
-def _sorted(options: list[tuple[int, bytes]]) -> list[tuple[int, bytes]]:
-    return sorted(options, key=lambda option: option[0])
-
-
 class ServerExtensions:
     """Observe and/or Block2 for one engine's server (see the module's docstring)."""
 
@@ -100,13 +96,13 @@ class ServerExtensions:
             key = self.resources.key_for(path)
             outcome = self.registry.on_request(msg, event.peer, code, now, resource=key)
             if isinstance(outcome, self._registered):
-                options = _sorted([*options, outcome.option()])
+                options = [*options, outcome.option()]  # encode() writes options in number order
         if self.block2 and code >> 5 == 2:
             try:
                 part = self._block2_part(payload, msg)
             except self._block_error as err:
                 return err.code, [], str(err).encode()
-            options, payload = _sorted([*options, *part.options]), part.payload
+            options, payload = [*options, *part.options], part.payload
         return code, options, payload
 
     def changed(self, resource: Resource) -> None:
@@ -119,12 +115,12 @@ class ServerExtensions:
             options += [(Option.URI_QUERY, q.encode()) for q in request.query]
             if request.accept is not None:
                 options.append((Option.ACCEPT, encode_uint(request.accept)))
-            get = Message(1, Code.GET, 0, note.observer.token, _sorted(options))
+            get = Message(1, Code.GET, 0, note.observer.token, options)
             reply = self.resources.handle(get)
             if reply is None:
                 continue
             code, body_options, payload = reply
             if self.block2:
                 part = self._block2_part(payload, get)  # §3.4 of RFC 7959: the first block only
-                body_options, payload = _sorted([*body_options, *part.options]), part.payload
+                body_options, payload = [*body_options, *part.options], part.payload
             self.send(note.message(body_options, payload), note.observer.peer)

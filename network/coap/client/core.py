@@ -98,9 +98,10 @@ class Client:
 
     # -- requests ------------------------------------------------------------------------------------
 
-    def _options(
+    def _target(
         self, uri: str, content_format: int | None, accept: int | None, options: Options | None
     ) -> tuple[Peer, Options]:
+        """The server of ``uri`` and the request's options; a coaps:// server's DTLS handshake starts here."""
         peer, uri_options = parse_uri(uri, self.allow_lan)
         if secure(uri):
             if self._secure is None:
@@ -113,7 +114,7 @@ class Client:
             extra.append((Option.CONTENT_FORMAT, encode_uint(content_format)))
         if accept is not None:
             extra.append((Option.ACCEPT, encode_uint(accept)))
-        return peer, sorted(uri_options + extra, key=lambda option: option[0])
+        return peer, uri_options + extra  # encode() writes them in number order
 
     def _send(
         self, exchange: Exchange, method: int, options: Options, payload: bytes, confirmable: bool
@@ -149,7 +150,7 @@ class Client:
         on_done: Callback | None = None,
     ) -> Exchange:
         """Send one request (no block-wise transfer); its :class:`Exchange` at once."""
-        peer, all_options = self._options(uri, content_format, accept, options)
+        peer, all_options = self._target(uri, content_format, accept, options)
         exchange = Exchange(self, peer, self._new_token(peer), f"{Code(method).name} {uri}", on_done)
         self._send(exchange, method, all_options, payload, confirmable)
         return exchange
@@ -177,7 +178,7 @@ class Client:
         if timeout is None and not confirmable:
             timeout = MAX_TRANSMIT_WAIT
         deadline = None if timeout is None else time.monotonic() + timeout
-        peer, all_options = self._options(uri, content_format, accept, options)
+        peer, all_options = self._target(uri, content_format, accept, options)
         what = f"{Code(method).name} {uri}"
 
         def send(code: int, opts: Options, body: bytes, left: float | None) -> tuple[Message, Peer]:
@@ -216,8 +217,8 @@ class Client:
         """Observe ``uri`` (RFC 7641): ``callback(response)`` for the first response and each fresh
         notification, in order, from the client's thread, until ``cancel()`` or the server ends it;
         ``on_error(error)`` if the registration gets no answer. The handle at once."""
-        peer, all_options = self._options(uri, None, accept, options)
-        all_options = sorted([*all_options, (Option.OBSERVE, b"")], key=lambda option: option[0])
+        peer, all_options = self._target(uri, None, accept, options)
+        all_options = [*all_options, (Option.OBSERVE, b"")]
         token = self._new_token(peer)
         request = Message(CON, Code.GET, 0, token, all_options)
         handle = Observing(self, peer, request, f"observe {uri}", callback, on_error)

@@ -45,7 +45,7 @@ def _left(deadline: float | None) -> float | None:
 
 def _with(options: Options, number: int, value: bytes) -> Options:
     kept = [(n, v) for n, v in options if n != number]
-    return sorted([*kept, (number, value)], key=lambda option: option[0])
+    return [*kept, (number, value)]  # encode() writes options in number order
 
 
 def fetch(
