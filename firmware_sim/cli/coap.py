@@ -176,8 +176,6 @@ def cmd_coap(args: argparse.Namespace) -> int:
 def observe(args: argparse.Namespace, accept: int | None) -> int:
     """Print each notification's payload on a line until ``-s`` seconds pass, Ctrl-C, or the server ends
     the observation (then its last response is printed as a GET's is, and the status follows it)."""
-    import threading
-
     from network.coap.client import CoapError, Response
 
     ended: list[Response] = []
@@ -194,9 +192,8 @@ def observe(args: argparse.Namespace, accept: int | None) -> int:
 
     with client_for(args) as client:
         handle = client.observe(args.uri, notified, on_error=errors.append, accept=accept)
-        stop = threading.Event()
         try:
-            stop.wait(args.duration) if args.duration else handle.wait_ended()
+            handle.wait_ended(args.duration)  # -s, or until the server ends it (None: no bound)
         except KeyboardInterrupt:
             pass
         if not handle.ended.is_set():
