@@ -25,7 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from firmware_sim.testing import children_of
+from firmware_sim.testing import children_of, memory_mb
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = """\
@@ -79,21 +79,6 @@ def wait_all_answer(addresses: list[str], path: str, deadline: float) -> float:
         sock.close()
 
 
-def memory(pid: int) -> tuple[float, float] | None:
-    """(USS, PSS) of ``pid`` in MB (10**6 bytes), or None once it is gone."""
-    fields: dict[str, int] = {}
-    try:
-        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as rollup:
-            for line in rollup:
-                parts = line.split()
-                if len(parts) >= 2 and parts[0].endswith(":") and parts[1].isdigit():
-                    fields[parts[0][:-1]] = int(parts[1])
-    except OSError:
-        return None
-    uss = fields.get("Private_Clean", 0) + fields.get("Private_Dirty", 0)
-    return uss * 1024 / 1e6, fields.get("Pss", 0) * 1024 / 1e6
-
-
 def stop(proc: subprocess.Popen) -> None:
     if proc.poll() is None:
         proc.send_signal(signal.SIGTERM)
@@ -121,8 +106,8 @@ def run_ours(count: int, work: Path) -> dict:
     try:
         answered = wait_all_answer(addresses, "name", start + ANSWER_WAIT)
         pids = children_of(proc.pid)
-        sizes = [m for m in map(memory, pids) if m is not None]
-        up_size = memory(proc.pid)
+        sizes = [m for m in map(memory_mb, pids) if m is not None]
+        up_size = memory_mb(proc.pid)
     finally:
         stop(proc)
     return {"seconds": answered - start, "memory": sizes, "parent": up_size, "processes": len(pids)}
@@ -141,7 +126,7 @@ def run_plain(count: int) -> dict:
     ]
     try:
         answered = wait_all_answer(addresses, "name", start + ANSWER_WAIT)
-        sizes = [m for m in (memory(p.pid) for p in procs) if m is not None]
+        sizes = [m for m in (memory_mb(p.pid) for p in procs) if m is not None]
     finally:
         for proc in procs:
             proc.send_signal(signal.SIGTERM)

@@ -161,6 +161,22 @@ def children_of(pid: int) -> list[int]:
     return found
 
 
+def memory_mb(pid: int) -> tuple[float, float] | None:
+    """(USS, PSS) of ``pid`` in MB (10**6 bytes) from /proc/PID/smaps_rollup (Linux): USS its private
+    pages (clean and dirty), PSS with its share of the shared ones; None once it is gone."""
+    fields: dict[str, int] = {}
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as rollup:
+            for line in rollup:
+                parts = line.split()
+                if len(parts) >= 2 and parts[0].endswith(":") and parts[1].isdigit():
+                    fields[parts[0][:-1]] = int(parts[1])
+    except OSError:
+        return None
+    uss = fields.get("Private_Clean", 0) + fields.get("Private_Dirty", 0)
+    return uss * 1024 / 1e6, fields.get("Pss", 0) * 1024 / 1e6
+
+
 def alive(pid: int) -> bool:
     """Running (a zombie, ended but not yet reaped, is not)."""
     try:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 
-from firmware_sim.testing import Process, alive, children_of
+from firmware_sim.testing import Process, alive, children_of, memory_mb
 from firmware_sim.testing import eventually as wait
 from firmware_sim.testkit.coap import CoapClient
 
@@ -178,12 +178,6 @@ while True:
 """
 
 
-def _unshared_mb(pid: int) -> float:
-    """USS: the private pages of ``pid`` (smaps_rollup), in MB."""
-    fields = dict(line.split()[:2] for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:])
-    return (int(fields["Private_Clean:"]) + int(fields["Private_Dirty:"])) * 1024 / 1e6
-
-
 def test_up_boards_share_the_simulator_each_answering_coap(tmp_path: Path) -> None:
     """``up`` loads the simulator once and forks its boards: each is a process of its own (its own
     address, answering CoAP) whose unshared memory stays under 10 MB (a new Python process alone is ~8)."""
@@ -201,7 +195,8 @@ def test_up_boards_share_the_simulator_each_answering_coap(tmp_path: Path) -> No
         finally:
             client.close()
         boards = children_of(up.pid)
-        sizes = [_unshared_mb(pid) for pid in boards]
+        memory = [memory_mb(pid) for pid in boards]
     assert answers == {address: address.encode() for address in addresses}
     assert len(boards) == count
-    assert max(sizes) < 10.0, sizes
+    assert all(memory), memory
+    assert max(uss for uss, _ in filter(None, memory)) < 10.0, memory
