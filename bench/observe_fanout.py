@@ -16,7 +16,6 @@ import argparse
 import os
 import selectors
 import socket
-import struct
 import subprocess
 import sys
 import time
@@ -25,6 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from network.coap.protocol.codec import Message, encode  # noqa: E402
+from network.coap.protocol.numbers import Option  # noqa: E402
 from network.host import free_address  # noqa: E402
 
 SERVER = """\
@@ -48,16 +49,9 @@ while True:
 
 
 def request(mid: int, token: bytes, code: int, path: str, observe: bool, payload: bytes = b"") -> bytes:
-    head = struct.pack("!BBH", 0x40 | len(token), code, mid) + token
-    options = b""
-    if observe:
-        options += bytes((0x60,))  # Observe (6), empty = 0
-        delta_base = 6
-    else:
-        delta_base = 0
-    segment = path.encode()
-    options += bytes(((11 - delta_base) << 4 | len(segment),)) + segment
-    return head + options + ((b"\xff" + payload) if payload else b"")
+    """A CON request for ``path`` (with Observe=0 when ``observe``), on the project's codec."""
+    options = [(Option.URI_PATH, path.encode())] + ([(Option.OBSERVE, b"")] if observe else [])
+    return encode(Message(0, code, mid, token, options, payload))
 
 
 def main() -> None:
